@@ -1,0 +1,117 @@
+namespace Gatehouse.Identity.Configuration;
+
+/// <summary>The <c>Gatehouse</c> configuration section: everything an operator sets.</summary>
+public sealed class GatehouseOptions
+{
+    public const string Section = "Gatehouse";
+
+    /// <summary>
+    /// The issuer URI written into tokens and discovery. Unset, the issuer follows the request's host,
+    /// which is fine on a laptop and wrong behind a load balancer: set it in production.
+    /// </summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Refuse protocol requests over plain HTTP. Off only for local development and tests.</summary>
+    public bool RequireHttps { get; set; } = true;
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public TokenOptions Tokens { get; set; } = new();
+
+    public KeyOptions Keys { get; set; } = new();
+
+    public RequestLimitOptions Requests { get; set; } = new();
+
+    /// <summary>Clients registered from configuration, keyed by client id.</summary>
+    public Dictionary<string, ClientOptions> Clients { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>API scopes, keyed by scope name; each names the resources (audiences) it grants access to.</summary>
+    public Dictionary<string, ScopeOptions> Scopes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The first administrator, created at start-up when no user has this email yet.</summary>
+    public AdminOptions? Admin { get; set; }
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary><c>Sqlite</c> (embedded default) or <c>PostgreSQL</c>.</summary>
+    public string Provider { get; set; } = DatabaseProviders.Sqlite;
+
+    /// <summary>Apply pending EF Core migrations when the service starts.</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+}
+
+public static class DatabaseProviders
+{
+    public const string Sqlite = "Sqlite";
+    public const string PostgreSql = "PostgreSQL";
+
+    /// <summary>The SQLite database used when no connection string is configured.</summary>
+    public const string DefaultSqliteConnection = "Data Source=data/gatehouse.db";
+}
+
+public sealed class TokenOptions
+{
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
+    public string SigningAlgorithm { get; set; } = SigningAlgorithms.ES256;
+}
+
+public static class SigningAlgorithms
+{
+    public const string ES256 = "ES256";
+    public const string RS256 = "RS256";
+}
+
+public sealed class KeyOptions
+{
+    /// <summary>How long a signing or encryption key stays the active one before a new one replaces it.</summary>
+    public TimeSpan RotationPeriod { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How long a replaced key stays published (and accepted) so tokens it signed keep working.</summary>
+    public TimeSpan RetentionPeriod { get; set; } = TimeSpan.FromDays(14);
+}
+
+public sealed class RequestLimitOptions
+{
+    /// <summary>Largest body accepted by the protocol endpoints (token, introspection, revocation).</summary>
+    public long MaxProtocolBodyBytes { get; set; } = 16 * 1024;
+}
+
+public sealed class ClientOptions
+{
+    public string? DisplayName { get; set; }
+
+    /// <summary>The client secret; stored only as a hash. Required: configuration clients are confidential.</summary>
+    public string? Secret { get; set; }
+
+    public List<string> GrantTypes { get; set; } = [];
+
+    /// <summary>Scopes the client may request.</summary>
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>Resource indicators (RFC 8707) the client may request directly.</summary>
+    public List<string> Resources { get; set; } = [];
+
+    /// <summary>May call the introspection endpoint (resource servers that accept opaque tokens).</summary>
+    public bool AllowIntrospection { get; set; }
+
+    /// <summary>Overrides <see cref="TokenOptions.AccessTokenLifetime"/> for this client.</summary>
+    public TimeSpan? AccessTokenLifetime { get; set; }
+}
+
+public sealed class ScopeOptions
+{
+    public string? DisplayName { get; set; }
+
+    /// <summary>The audiences a token carrying this scope is meant for.</summary>
+    public List<string> Resources { get; set; } = [];
+}
+
+public sealed class AdminOptions
+{
+    public string? Email { get; set; }
+
+    public string? Password { get; set; }
+}

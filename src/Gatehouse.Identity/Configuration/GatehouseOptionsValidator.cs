@@ -1,0 +1,153 @@
+using System.Net.Mail;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Identity.Configuration;
+
+/// <summary>
+/// Checks the <c>Gatehouse</c> section. Each problem is one sentence that names the key to fix.
+/// </summary>
+public sealed partial class GatehouseOptionsValidator : IValidateOptions<GatehouseOptions>
+{
+    /// <summary>Grant types a client may be configured with today.</summary>
+    public static readonly IReadOnlySet<string> SupportedGrantTypes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "client_credentials",
+    };
+
+    private static readonly TimeSpan MinAccessTokenLifetime = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxAccessTokenLifetime = TimeSpan.FromHours(1);
+    private const int MinSecretLength = 16;
+
+    public ValidateOptionsResult Validate(string? name, GatehouseOptions options)
+    {
+        var problems = Check(options);
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    public static List<string> Check(GatehouseOptions options)
+    {
+        var problems = new List<string>();
+        const string root = GatehouseOptions.Section;
+
+        if (options.Issuer is { Length: > 0 } issuer)
+        {
+            if (!Uri.TryCreate(issuer, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            {
+                problems.Add($"{root}:Issuer is '{issuer}', which is not an absolute http(s) URI.");
+            }
+            else if (options.RequireHttps && uri.Scheme != Uri.UriSchemeHttps)
+            {
+                problems.Add($"{root}:Issuer is '{issuer}' but {root}:RequireHttps is true; use an https issuer.");
+            }
+            else if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+            {
+                problems.Add($"{root}:Issuer must not carry a query or fragment.");
+            }
+        }
+
+        var tokens = options.Tokens;
+        if (tokens.AccessTokenLifetime < MinAccessTokenLifetime || tokens.AccessTokenLifetime > MaxAccessTokenLifetime)
+        {
+            problems.Add($"{root}:Tokens:AccessTokenLifetime is {tokens.AccessTokenLifetime}; access tokens live between {MinAccessTokenLifetime} and {MaxAccessTokenLifetime}.");
+        }
+
+        if (tokens.SigningAlgorithm is not (SigningAlgorithms.ES256 or SigningAlgorithms.RS256))
+        {
+            problems.Add($"{root}:Tokens:SigningAlgorithm is '{tokens.SigningAlgorithm}'; use 'ES256' or 'RS256'.");
+        }
+
+        if (options.Keys.RotationPeriod < TimeSpan.FromDays(1))
+        {
+            problems.Add($"{root}:Keys:RotationPeriod is {options.Keys.RotationPeriod}; rotate keys at most once a day.");
+        }
+
+        if (options.Keys.RetentionPeriod < tokens.AccessTokenLifetime)
+        {
+            problems.Add($"{root}:Keys:RetentionPeriod is {options.Keys.RetentionPeriod}; it must be at least the access-token lifetime so issued tokens stay verifiable.");
+        }
+
+        if (options.Requests.MaxProtocolBodyBytes is < 1024 or > 1024 * 1024)
+        {
+            problems.Add($"{root}:Requests:MaxProtocolBodyBytes is {options.Requests.MaxProtocolBodyBytes}; use a value between 1024 and 1048576.");
+        }
+
+        foreach (var (scope, settings) in options.Scopes)
+        {
+            var key = $"{root}:Scopes:{scope}";
+            if (!ScopeName().IsMatch(scope))
+            {
+                problems.Add($"{key}: '{scope}' is not a valid scope name (letters, digits and . _ : - /, at most 100).");
+            }
+
+            if (settings.Resources.Count == 0 || settings.Resources.Any(string.IsNullOrWhiteSpace))
+            {
+                problems.Add($"{key}:Resources must list at least one audience, with no empty entry.");
+            }
+        }
+
+        foreach (var (clientId, client) in options.Clients)
+        {
+            var key = $"{root}:Clients:{clientId}";
+            if (!ClientId().IsMatch(clientId))
+            {
+                problems.Add($"{key}: '{clientId}' is not a valid client id (letters, digits and . _ : -, at most 100).");
+            }
+
+            if (string.IsNullOrEmpty(client.Secret))
+            {
+                problems.Add($"{key}:Secret is missing; clients registered from configuration are confidential.");
+            }
+            else if (client.Secret.Length < MinSecretLength)
+            {
+                problems.Add($"{key}:Secret is {client.Secret.Length} characters long; use at least {MinSecretLength} random characters.");
+            }
+
+            if (client.GrantTypes.Count == 0)
+            {
+                problems.Add($"{key}:GrantTypes is empty; list the grants this client uses, for example 'client_credentials'.");
+            }
+
+            foreach (var grant in client.GrantTypes.Where(grant => !SupportedGrantTypes.Contains(grant)))
+            {
+                problems.Add($"{key}:GrantTypes contains '{grant}', which Gatehouse does not allow here; supported: {string.Join(", ", SupportedGrantTypes)}.");
+            }
+
+            foreach (var scope in client.Scopes.Where(scope => !options.Scopes.ContainsKey(scope)))
+            {
+                problems.Add($"{key}:Scopes contains '{scope}', which is not defined under {root}:Scopes.");
+            }
+
+            foreach (var resource in client.Resources.Where(resource => !Uri.TryCreate(resource, UriKind.Absolute, out _)))
+            {
+                problems.Add($"{key}:Resources contains '{resource}', which is not an absolute URI (RFC 8707 resource indicator).");
+            }
+
+            if (client.AccessTokenLifetime is { } lifetime && (lifetime < MinAccessTokenLifetime || lifetime > MaxAccessTokenLifetime))
+            {
+                problems.Add($"{key}:AccessTokenLifetime is {lifetime}; access tokens live between {MinAccessTokenLifetime} and {MaxAccessTokenLifetime}.");
+            }
+        }
+
+        if (options.Admin is { } admin && (admin.Email is not null || admin.Password is not null))
+        {
+            if (string.IsNullOrWhiteSpace(admin.Email) || !MailAddress.TryCreate(admin.Email, out _))
+            {
+                problems.Add($"{root}:Admin:Email is '{admin.Email}', which is not an email address.");
+            }
+
+            if (string.IsNullOrEmpty(admin.Password))
+            {
+                problems.Add($"{root}:Admin:Password is missing; the first administrator needs a password.");
+            }
+        }
+
+        return problems;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9._:\-]{1,100}$")]
+    private static partial Regex ClientId();
+
+    [GeneratedRegex(@"^[A-Za-z0-9._:\-/]{1,100}$")]
+    private static partial Regex ScopeName();
+}

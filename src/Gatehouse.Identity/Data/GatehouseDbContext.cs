@@ -1,0 +1,72 @@
+using Gatehouse.Identity.Data.Users;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Identity.Data;
+
+/// <summary>
+/// The identity service's database: users and credentials (ASP.NET Core Identity), OpenIddict's
+/// applications, authorizations, scopes and tokens, server keys and Data Protection keys.
+/// Each provider has its own subclass so that each keeps its own migrations.
+/// </summary>
+public abstract class GatehouseDbContext(DbContextOptions options)
+    : IdentityDbContext<GatehouseUser, GatehouseRole, Guid>(options), IDataProtectionKeyContext
+{
+    public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
+
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.UseOpenIddict();
+
+        builder.Entity<GatehouseUser>(user =>
+        {
+            user.ToTable("users");
+            user.Property(u => u.DisplayName).HasMaxLength(200);
+            user.SplitToTable("user_credentials", credentials =>
+            {
+                credentials.Property(u => u.Id).HasColumnName("UserId");
+                credentials.Property(u => u.PasswordHash);
+                credentials.Property(u => u.SecurityStamp);
+                credentials.Property(u => u.TwoFactorEnabled);
+                credentials.Property(u => u.LockoutEnd);
+                credentials.Property(u => u.LockoutEnabled);
+                credentials.Property(u => u.AccessFailedCount);
+            });
+        });
+
+        builder.Entity<GatehouseRole>().ToTable("roles");
+        builder.Entity<IdentityUserRole<Guid>>().ToTable("user_roles");
+        builder.Entity<IdentityUserClaim<Guid>>().ToTable("user_claims");
+        builder.Entity<IdentityUserLogin<Guid>>().ToTable("user_logins");
+        builder.Entity<IdentityUserToken<Guid>>().ToTable("user_tokens");
+        builder.Entity<IdentityRoleClaim<Guid>>().ToTable("role_claims");
+
+        builder.Entity<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>().ToTable("oidc_applications");
+        builder.Entity<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization>().ToTable("oidc_authorizations");
+        builder.Entity<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreScope>().ToTable("oidc_scopes");
+        builder.Entity<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken>().ToTable("oidc_tokens");
+
+        builder.Entity<ServerKey>(key =>
+        {
+            key.ToTable("server_keys");
+            key.HasKey(k => k.Id);
+            key.Property(k => k.Id).HasMaxLength(64);
+            key.Property(k => k.Algorithm).HasMaxLength(16);
+            key.Property(k => k.Use).HasConversion<int>();
+            key.HasIndex(k => new { k.Use, k.RetiredAt });
+        });
+
+        builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+    }
+}
+
+/// <summary>The embedded default: a SQLite file.</summary>
+public sealed class SqliteGatehouseDbContext(DbContextOptions<SqliteGatehouseDbContext> options) : GatehouseDbContext(options);
+
+/// <summary>Production: PostgreSQL through Npgsql.</summary>
+public sealed class PostgreSqlGatehouseDbContext(DbContextOptions<PostgreSqlGatehouseDbContext> options) : GatehouseDbContext(options);

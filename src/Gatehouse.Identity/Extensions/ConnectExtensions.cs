@@ -1,0 +1,67 @@
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Connect;
+using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Security;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Gatehouse.Identity.Extensions;
+
+internal static class ConnectExtensions
+{
+    /// <summary>The OAuth 2.0 / OpenID Connect server: OpenIddict on the EF Core stores.</summary>
+    public static IServiceCollection AddGatehouseConnect(this IServiceCollection services, GatehouseOptions settings)
+    {
+        services.AddSingleton<ServerKeyRing>();
+        services.AddSingleton<VerifiedSecretCache>();
+        services.AddSingleton<ScopeResourceCatalog>();
+        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeyRingOptionsSetup>();
+
+        services.AddOpenIddict()
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<GatehouseDbContext>();
+                core.ReplaceApplicationManager(typeof(GatehouseApplicationManager<>));
+            })
+            .AddServer(server =>
+            {
+                if (settings.Issuer is { Length: > 0 } issuer)
+                {
+                    server.SetIssuer(new Uri(issuer, UriKind.Absolute));
+                }
+
+                server.SetTokenEndpointUris("connect/token")
+                    .SetIntrospectionEndpointUris("connect/introspect")
+                    .SetRevocationEndpointUris("connect/revoke");
+
+                server.AllowClientCredentialsFlow();
+
+                // RFC 9068 JWT access tokens: signed, readable by every resource server, short-lived.
+                server.DisableAccessTokenEncryption();
+                server.SetAccessTokenLifetime(settings.Tokens.AccessTokenLifetime);
+
+                server.RegisterScopes([.. settings.Scopes.Keys]);
+                server.RegisterResources([.. settings.Clients.Values
+                    .SelectMany(client => client.Resources)
+                    .Distinct(StringComparer.Ordinal)
+                    .Select(resource => new Uri(resource, UriKind.Absolute))]);
+
+                server.AddEventHandler(ClientCredentialsGrant.Descriptor);
+                server.AddEventHandler(SkipAccessTokenEntry.Descriptor);
+                server.AddEventHandler(RejectDeniedAccessTokens.Descriptor);
+                server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor);
+                server.AddEventHandler(RevokeTokenOrDenylistAccessToken.Descriptor);
+
+                var aspNetCore = server.UseAspNetCore();
+                if (!settings.RequireHttps)
+                {
+                    aspNetCore.DisableTransportSecurityRequirement();
+                }
+            });
+
+        // The built-in revocation handler is still used, for stored tokens, from ours.
+        services.AddScoped<OpenIddictServerHandlers.Revocation.RevokeToken>();
+        return services;
+    }
+}

@@ -1,0 +1,75 @@
+using Gatehouse.Identity.Bootstrap;
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Connect;
+using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Data.Users;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Identity.Extensions;
+
+public static class IdentityHostingExtensions
+{
+    /// <summary>
+    /// Everything the identity service needs, from configuration. A wrong or missing setting throws
+    /// <see cref="GatehouseConfigurationException"/> here, before the host is built.
+    /// </summary>
+    public static WebApplicationBuilder AddGatehouseIdentity(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(GatehouseOptions.Section);
+        GatehouseOptions settings;
+        try
+        {
+            settings = section.Get<GatehouseOptions>() ?? new GatehouseOptions();
+        }
+        catch (InvalidOperationException exception)
+        {
+            throw new GatehouseConfigurationException([exception.Message]);
+        }
+
+        var problems = GatehouseOptionsValidator.Check(settings);
+        var storage = StorageSettings.Read(builder.Configuration, settings.Database, problems);
+        if (problems.Count > 0)
+        {
+            throw new GatehouseConfigurationException(problems);
+        }
+
+        var services = builder.Services;
+        services.AddOptions<GatehouseOptions>().Bind(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
+
+        services.AddProblemDetails();
+        services.AddAuthorization();
+        services.AddGatehouseStorage(storage);
+
+        services.AddIdentityCore<GatehouseUser>(identity =>
+            {
+                identity.User.RequireUniqueEmail = true;
+                identity.Password.RequiredLength = 8;
+                identity.Password.RequireDigit = false;
+                identity.Password.RequireLowercase = false;
+                identity.Password.RequireUppercase = false;
+                identity.Password.RequireNonAlphanumeric = false;
+                identity.Password.RequiredUniqueChars = 1;
+            })
+            .AddRoles<GatehouseRole>()
+            .AddEntityFrameworkStores<GatehouseDbContext>();
+
+        services.AddGatehouseConnect(settings);
+
+        // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatehouseInitializer>());
+        services.AddScoped<ConfiguredRegistrations>();
+        return builder;
+    }
+
+    /// <summary>The request pipeline of the identity service.</summary>
+    public static WebApplication UseGatehouseIdentity(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+}

@@ -1,0 +1,84 @@
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Revocation;
+using Gatehouse.ServiceDefaults;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+
+namespace Gatehouse.Identity.Extensions;
+
+internal static class StorageExtensions
+{
+    /// <summary>
+    /// The database (SQLite or PostgreSQL) and the distributed stores (Redis, or in-process when no
+    /// Redis is configured): cache, access-token denylist, pub/sub and Data Protection keys.
+    /// </summary>
+    public static IServiceCollection AddGatehouseStorage(this IServiceCollection services, StorageSettings storage)
+    {
+        services.AddSingleton(storage);
+        services.AddSingleton(TimeProvider.System);
+        services.AddMemoryCache();
+
+        if (storage.UsesPostgreSql)
+        {
+            services.AddDbContextPool<GatehouseDbContext, PostgreSqlGatehouseDbContext>(db => db
+                .UseNpgsql(storage.DatabaseConnectionString));
+        }
+        else
+        {
+            services.AddDbContextPool<GatehouseDbContext, SqliteGatehouseDbContext>(db => db
+                .UseSqlite(storage.DatabaseConnectionString));
+        }
+
+        var dataProtection = services.AddDataProtection().SetApplicationName("Gatehouse");
+        var health = services.AddHealthChecks()
+            .AddDbContextCheck<GatehouseDbContext>("database", tags: [ServiceDefaultsExtensions.ReadyTag]);
+
+        if (storage.RedisConnectionString is { } redisConnection)
+        {
+            var redisOptions = ConfigurationOptions.Parse(redisConnection);
+            // Start even when Redis is briefly away; readiness reports it until it is back.
+            redisOptions.AbortOnConnectFail = false;
+            services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+            services.AddStackExchangeRedisCache(cache => cache.InstanceName = "gatehouse:cache:");
+            services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
+                .Configure<IConnectionMultiplexer>((cache, redis) => cache.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
+            services.AddSingleton<IAccessTokenDenylist, RedisAccessTokenDenylist>();
+            dataProtection.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
+                .Configure<IConnectionMultiplexer>((keys, redis) =>
+                    keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.StackExchangeRedis.RedisXmlRepository(
+                        () => redis.GetDatabase(), "gatehouse:dataprotection-keys"));
+            health.Add(new HealthCheckRegistration(
+                "redis",
+                provider => new RedisHealthCheck(provider.GetRequiredService<IConnectionMultiplexer>()),
+                HealthStatus.Unhealthy,
+                [ServiceDefaultsExtensions.ReadyTag]));
+        }
+        else
+        {
+            services.AddDistributedMemoryCache();
+            services.AddSingleton<IAccessTokenDenylist, MemoryAccessTokenDenylist>();
+            dataProtection.PersistKeysToDbContext<GatehouseDbContext>();
+        }
+
+        return services;
+    }
+}
+
+internal sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var latency = await redis.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy($"PING {latency.TotalMilliseconds:0.0} ms");
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("Redis does not answer: " + exception.Message);
+        }
+    }
+}

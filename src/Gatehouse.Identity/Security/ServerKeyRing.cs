@@ -1,0 +1,184 @@
+using System.Security.Cryptography;
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+
+namespace Gatehouse.Identity.Security;
+
+/// <summary>
+/// The signing and encryption keys in use, loaded from the database at start-up. The newest key of
+/// each use signs or encrypts; older keys within the retention period stay published so that tokens
+/// they produced remain valid. A key older than the rotation period is replaced at the next start.
+/// </summary>
+public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, TimeProvider time, ILogger<ServerKeyRing> logger)
+{
+    private const string EncryptionAlgorithm = SecurityAlgorithms.Aes256KW;
+
+    private IReadOnlyList<SecurityKey>? _signingKeys;
+    private IReadOnlyList<SecurityKey>? _encryptionKeys;
+    private string? _signingAlgorithm;
+
+    /// <summary>Signing keys, the active one first.</summary>
+    public IReadOnlyList<SecurityKey> SigningKeys => _signingKeys ?? throw NotLoaded();
+
+    /// <summary>Encryption keys, the active one first.</summary>
+    public IReadOnlyList<SecurityKey> EncryptionKeys => _encryptionKeys ?? throw NotLoaded();
+
+    public string SigningAlgorithm => _signingAlgorithm ?? throw NotLoaded();
+
+    public bool IsLoaded => _signingKeys is not null;
+
+    /// <summary>Creates missing keys, rotates expired ones and loads the ring.</summary>
+    public async Task LoadAsync(GatehouseDbContext db, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow().UtcDateTime;
+        var algorithm = settings.Tokens.SigningAlgorithm;
+
+        var signing = await EnsureActiveKeyAsync(db, ServerKeyUse.Signing, algorithm, now, cancellationToken);
+        var encryption = await EnsureActiveKeyAsync(db, ServerKeyUse.Encryption, EncryptionAlgorithm, now, cancellationToken);
+
+        var publishedSince = now - settings.Keys.RetentionPeriod;
+        var keys = await db.ServerKeys.AsNoTracking()
+            .Where(key => key.RetiredAt == null || key.RetiredAt > publishedSince)
+            .ToListAsync(cancellationToken);
+
+        _signingKeys = Order(keys, ServerKeyUse.Signing, signing).Select(ToSecurityKey).ToArray();
+        _encryptionKeys = Order(keys, ServerKeyUse.Encryption, encryption).Select(ToSecurityKey).ToArray();
+        _signingAlgorithm = algorithm;
+
+        LogLoaded(logger, signing.Id, signing.Algorithm, _signingKeys.Count, _encryptionKeys.Count);
+    }
+
+    /// <summary>Retires the active keys and creates new ones; the retired keys stay published.</summary>
+    public async Task RotateAsync(GatehouseDbContext db, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await foreach (var key in db.ServerKeys.Where(key => key.RetiredAt == null).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            key.RetiredAt = now;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await LoadAsync(db, cancellationToken);
+    }
+
+    private async Task<ServerKey> EnsureActiveKeyAsync(GatehouseDbContext db, ServerKeyUse use, string algorithm, DateTime now, CancellationToken cancellationToken)
+    {
+        var active = await db.ServerKeys
+            .Where(key => key.Use == use && key.RetiredAt == null)
+            .ToListAsync(cancellationToken);
+
+        // Several nodes starting at once may each create a key; the newest wins and the others are
+        // retired on the next start, while still being published, so no token is ever orphaned.
+        var current = active.OrderByDescending(key => key.CreatedAt).ThenBy(key => key.Id, StringComparer.Ordinal).FirstOrDefault();
+        var rotationDue = current is not null && now - current.CreatedAt >= options.Value.Keys.RotationPeriod;
+        if (current is not null && current.Algorithm == algorithm && !rotationDue)
+        {
+            foreach (var other in active.Where(key => key != current))
+            {
+                other.RetiredAt ??= now;
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            return current;
+        }
+
+        foreach (var old in active)
+        {
+            old.RetiredAt = now;
+        }
+
+        var created = Generate(use, algorithm, now);
+        db.ServerKeys.Add(created);
+        await db.SaveChangesAsync(cancellationToken);
+        LogCreated(logger, created.Id, use, algorithm, current is null ? "none existed" : rotationDue ? "rotation period reached" : "algorithm changed");
+        return created;
+    }
+
+    private static IEnumerable<ServerKey> Order(List<ServerKey> keys, ServerKeyUse use, ServerKey active) =>
+        keys.Where(key => key.Use == use)
+            .OrderByDescending(key => key.Id == active.Id)
+            .ThenByDescending(key => key.CreatedAt);
+
+    internal static ServerKey Generate(ServerKeyUse use, string algorithm, DateTime now)
+    {
+        byte[] material = algorithm switch
+        {
+            SigningAlgorithms.ES256 => ExportEcdsa(),
+            SigningAlgorithms.RS256 => ExportRsa(),
+            EncryptionAlgorithm => RandomNumberGenerator.GetBytes(32),
+            _ => throw new InvalidOperationException($"No key generator for algorithm '{algorithm}'."),
+        };
+
+        return new ServerKey
+        {
+            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+            Use = use,
+            Algorithm = algorithm,
+            Material = material,
+            CreatedAt = now,
+        };
+
+        static byte[] ExportEcdsa()
+        {
+            using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            return ecdsa.ExportPkcs8PrivateKey();
+        }
+
+        static byte[] ExportRsa()
+        {
+            using var rsa = RSA.Create(3072);
+            return rsa.ExportPkcs8PrivateKey();
+        }
+    }
+
+    internal static SecurityKey ToSecurityKey(ServerKey key)
+    {
+        switch (key.Algorithm)
+        {
+            case SigningAlgorithms.ES256:
+                var ecdsa = ECDsa.Create();
+                ecdsa.ImportPkcs8PrivateKey(key.Material, out _);
+                return new ECDsaSecurityKey(ecdsa) { KeyId = key.Id };
+            case SigningAlgorithms.RS256:
+                var rsa = RSA.Create();
+                rsa.ImportPkcs8PrivateKey(key.Material, out _);
+                return new RsaSecurityKey(rsa) { KeyId = key.Id };
+            case EncryptionAlgorithm:
+                return new SymmetricSecurityKey(key.Material) { KeyId = key.Id };
+            default:
+                throw new InvalidOperationException($"Server key '{key.Id}' uses unknown algorithm '{key.Algorithm}'.");
+        }
+    }
+
+    private static InvalidOperationException NotLoaded() =>
+        new("The server key ring has not been loaded; the start-up initializer must run before the OpenID Connect server is used.");
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Signing with key {KeyId} ({Algorithm}); {SigningCount} signing and {EncryptionCount} encryption keys published")]
+    private static partial void LogLoaded(ILogger logger, string keyId, string algorithm, int signingCount, int encryptionCount);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Created server key {KeyId} for {Use} ({Algorithm}): {Reason}")]
+    private static partial void LogCreated(ILogger logger, string keyId, ServerKeyUse use, string algorithm, string reason);
+}
+
+/// <summary>Hands the loaded keys to OpenIddict when its options are first built.</summary>
+internal sealed class ServerKeyRingOptionsSetup(ServerKeyRing ring) : IConfigureOptions<OpenIddictServerOptions>
+{
+    public void Configure(OpenIddictServerOptions options)
+    {
+        foreach (var key in ring.SigningKeys)
+        {
+            var algorithm = key is ECDsaSecurityKey ? SecurityAlgorithms.EcdsaSha256 : SecurityAlgorithms.RsaSha256;
+            options.SigningCredentials.Add(new SigningCredentials(key, algorithm));
+        }
+
+        foreach (var key in ring.EncryptionKeys)
+        {
+            options.EncryptionCredentials.Add(new EncryptingCredentials(key, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Gatehouse.Identity.Tests.Infrastructure;
+
+/// <summary>One identity-service node on the given storage, with the test clients and scopes.</summary>
+public sealed class GatehouseApp(TestStorage storage, IReadOnlyDictionary<string, string?>? overrides = null)
+    : WebApplicationFactory<Program>
+{
+    public const string OrdersClient = "orders-service";
+    public const string OrdersSecret = "orders-service-secret-0001";
+    public const string ImagesApiClient = "images-api";
+    public const string ImagesApiSecret = "images-api-secret-000000001";
+    public const string BillingClient = "billing-service";
+    public const string BillingSecret = "billing-service-secret-00001";
+    public const string BillingResource = "https://billing.example.com/";
+
+    public static readonly IReadOnlyDictionary<string, string?> BaseSettings = new Dictionary<string, string?>
+    {
+        ["Gatehouse:RequireHttps"] = "false",
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Gatehouse:Scopes:orders.read:Resources:0"] = "orders-api",
+        ["Gatehouse:Scopes:images.read:Resources:0"] = "images-api",
+        ["Gatehouse:Scopes:images.write:Resources:0"] = "images-api",
+        ["Gatehouse:Scopes:reports:Resources:0"] = "orders-api",
+        ["Gatehouse:Scopes:reports:Resources:1"] = "images-api",
+
+        [$"Gatehouse:Clients:{OrdersClient}:Secret"] = OrdersSecret,
+        [$"Gatehouse:Clients:{OrdersClient}:DisplayName"] = "Orders service",
+        [$"Gatehouse:Clients:{OrdersClient}:GrantTypes:0"] = "client_credentials",
+        [$"Gatehouse:Clients:{OrdersClient}:Scopes:0"] = "images.read",
+        [$"Gatehouse:Clients:{OrdersClient}:Scopes:1"] = "reports",
+
+        // A resource server: it may introspect tokens meant for it.
+        [$"Gatehouse:Clients:{ImagesApiClient}:Secret"] = ImagesApiSecret,
+        [$"Gatehouse:Clients:{ImagesApiClient}:GrantTypes:0"] = "client_credentials",
+        [$"Gatehouse:Clients:{ImagesApiClient}:Scopes:0"] = "orders.read",
+        [$"Gatehouse:Clients:{ImagesApiClient}:AllowIntrospection"] = "true",
+
+        [$"Gatehouse:Clients:{BillingClient}:Secret"] = BillingSecret,
+        [$"Gatehouse:Clients:{BillingClient}:GrantTypes:0"] = "client_credentials",
+        [$"Gatehouse:Clients:{BillingClient}:Resources:0"] = BillingResource,
+        [$"Gatehouse:Clients:{BillingClient}:AccessTokenLifetime"] = "00:02:00",
+    };
+
+    public TestStorage Storage => storage;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in BaseSettings.Concat(storage.Settings()))
+        {
+            if (overrides is null || !overrides.ContainsKey(key))
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}
+
+/// <summary>A class fixture: one storage and one node shared by the tests of a class.</summary>
+public class GatehouseFixture : IAsyncLifetime
+{
+    private TestStorage? _storage;
+    private GatehouseApp? _app;
+
+    public GatehouseApp App => _app ?? throw new InvalidOperationException("Fixture not initialized.");
+
+    protected virtual IReadOnlyDictionary<string, string?>? Overrides => null;
+
+    public async ValueTask InitializeAsync()
+    {
+        _storage = await TestStorage.CreateAsync();
+        _app = new GatehouseApp(_storage, Overrides);
+        _ = _app.Server; // start now, so a start-up failure shows here and not in the first test
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+
+        if (_storage is not null)
+        {
+            await _storage.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Extensions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+
+namespace Gatehouse.Identity.Tests.Configuration;
+
+public sealed class StartupValidationTests
+{
+    [Theory]
+    [InlineData("Gatehouse:Database:Provider", "Mongo", "Gatehouse:Database:Provider")]
+    [InlineData("Gatehouse:Tokens:AccessTokenLifetime", "02:00:00", "Gatehouse:Tokens:AccessTokenLifetime")]
+    [InlineData("Gatehouse:Tokens:AccessTokenLifetime", "banana", "Gatehouse:Tokens:AccessTokenLifetime")]
+    [InlineData("Gatehouse:Tokens:SigningAlgorithm", "HS256", "Gatehouse:Tokens:SigningAlgorithm")]
+    [InlineData("Gatehouse:Issuer", "not a uri", "Gatehouse:Issuer")]
+    [InlineData("Gatehouse:Keys:RotationPeriod", "01:00:00", "Gatehouse:Keys:RotationPeriod")]
+    [InlineData("Gatehouse:Clients:svc:GrantTypes:0", "password", "Gatehouse:Clients:svc:GrantTypes")]
+    [InlineData("Gatehouse:Clients:svc:Secret", "short", "Gatehouse:Clients:svc:Secret")]
+    [InlineData("Gatehouse:Clients:svc:Scopes:0", "undefined.scope", "Gatehouse:Clients:svc:Scopes")]
+    [InlineData("Gatehouse:Admin:Email", "not-an-email", "Gatehouse:Admin:Email")]
+    [InlineData("ConnectionStrings:Redis", "127.0.0.1:6379,connectTimeout=soon", "ConnectionStrings:Redis")]
+    public void WrongSetting_StopsStartUp_WithASentenceNamingTheKey(string key, string value, string named)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gatehouse:Clients:svc:Secret"] = "a-long-enough-secret-value",
+            ["Gatehouse:Clients:svc:GrantTypes:0"] = "client_credentials",
+            ["Gatehouse:Admin:Password"] = "long-enough-password",
+            ["Gatehouse:Admin:Email"] = "admin@example.com",
+            [key] = value,
+        };
+
+        var exception = Assert.Throws<GatehouseConfigurationException>(() => Build(settings));
+
+        Assert.Contains(exception.Problems, problem => problem.Contains(named, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PostgreSql_WithoutConnectionString_NamesTheConnectionStringKey()
+    {
+        var exception = Assert.Throws<GatehouseConfigurationException>(() => Build(new() { ["Gatehouse:Database:Provider"] = "PostgreSQL" }));
+
+        var problem = Assert.Single(exception.Problems);
+        Assert.Contains("ConnectionStrings:Gatehouse", problem);
+    }
+
+    [Fact]
+    public void PostgreSql_WithMalformedConnectionString_NamesTheConnectionStringKey()
+    {
+        var exception = Assert.Throws<GatehouseConfigurationException>(() => Build(new()
+        {
+            ["Gatehouse:Database:Provider"] = "PostgreSQL",
+            ["ConnectionStrings:Gatehouse"] = "this is = not ; = valid",
+        }));
+
+        Assert.Contains(exception.Problems, problem => problem.StartsWith("ConnectionStrings:Gatehouse", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SeveralMistakes_AreAllReportedAtOnce()
+    {
+        var exception = Assert.Throws<GatehouseConfigurationException>(() => Build(new()
+        {
+            ["Gatehouse:Database:Provider"] = "Oracle",
+            ["Gatehouse:Tokens:SigningAlgorithm"] = "none",
+        }));
+
+        Assert.Equal(2, exception.Problems.Count);
+    }
+
+    [Fact]
+    public void DefaultConfiguration_IsValid_AndUsesSqlite()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Gatehouse"] = null });
+
+        builder.AddGatehouseIdentity();
+
+        using var provider = builder.Services.BuildServiceProvider();
+        var storage = provider.GetRequiredService<StorageSettings>();
+        Assert.Equal("Sqlite", storage.DatabaseProvider);
+        Assert.Equal(DatabaseProviders.DefaultSqliteConnection, storage.DatabaseConnectionString);
+        Assert.False(storage.UsesRedis);
+    }
+
+    [Fact]
+    public async Task Process_WithWrongProvider_ExitsBeforeListening_AndPrintsTheKey()
+    {
+        var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Gatehouse.Identity.dll")])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        startInfo.Environment["Gatehouse__Database__Provider"] = "Cassandra";
+        startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+
+        using var process = Process.Start(startInfo)!;
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("Gatehouse:Database:Provider is 'Cassandra'", await stderr);
+    }
+
+    private static void Build(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddGatehouseIdentity();
+    }
+}

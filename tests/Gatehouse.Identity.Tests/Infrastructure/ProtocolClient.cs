@@ -42,6 +42,14 @@ public static class ProtocolClient
         return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
     }
 
+    /// <summary>Asks introspection, as the images-api resource server, whether a token is active.</summary>
+    public static async Task<bool> IsActiveAsync(this HttpClient http, string token)
+    {
+        using var response = await http.PostFormAsync("/connect/introspect", [new("token", token)],
+            Basic(GatehouseApp.ImagesApiClient, GatehouseApp.ImagesApiSecret));
+        return (await response.ReadJsonAsync()).GetProperty("active").GetBoolean();
+    }
+
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);

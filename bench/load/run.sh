@@ -13,6 +13,10 @@
 #   BENCH_CONNECTIONS=32      wrk connections
 #   BENCH_NODE_WORKERS=1      oidc-provider processes (node:cluster); 1 is a plain node process
 #   BENCH_GATEHOUSE_REDIS=on  'off' runs Gatehouse with its in-process stores instead of Redis
+#   BENCH_GATEHOUSE_PG_OPTIONS=""  more Npgsql connection-string options for Gatehouse
+#                             (e.g. "No Reset On Close=true;Max Auto Prepare=10")
+#   BENCH_GATEHOUSE_ENV=""    more NAME=value settings for Gatehouse, space-separated, applied last
+#                             (for experiments, e.g. "OTEL_SDK_DISABLED=true")
 #   BENCH_MAX_ERROR_PERCENT=1 fail when more than this share of responses are errors
 set -euo pipefail
 
@@ -56,7 +60,18 @@ install_missing_tools() {
     [[ $(id -u) -eq 0 ]] || fail "missing ${packages[*]}; run as root so they can be installed with apt-get"
     say "installing ${packages[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    # The packages would start their own PostgreSQL and Redis services on the default ports; this
+    # script runs throwaway instances instead, so keep the services from starting (Debian's
+    # policy-rc.d convention), unless the machine already has a policy of its own.
+    local own_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+      own_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null \
+      || { if ((own_policy)); then rm -f /usr/sbin/policy-rc.d; fi; fail "apt-get install ${packages[*]}"; }
+    if ((own_policy)); then rm -f /usr/sbin/policy-rc.d; fi
   fi
 
   command -v dotnet >/dev/null || fail "the .NET SDK (dotnet) is not on PATH"
@@ -98,7 +113,7 @@ cleanup() {
   fi
   if [[ -n "$WORK" && -d "$WORK" ]]; then
     if ((status != 0)); then
-      for log in "$WORK"/*.log; do
+      for log in "$WORK"/*.log "$WORK"/pg/server.out; do
         [[ -s "$log" ]] && { printf -- '--- last lines of %s\n' "$(basename "$log")" >&2; tail -n 25 "$log" >&2; }
       done
     fi
@@ -152,7 +167,7 @@ start_gatehouse() {
     Logging__LogLevel__Default=Warning
     Gatehouse__RequireHttps=false
     Gatehouse__Database__Provider=PostgreSQL
-    "ConnectionStrings__Gatehouse=Host=127.0.0.1;Port=$PG_PORT;Database=gatehouse_bench;Username=postgres"
+    "ConnectionStrings__Gatehouse=Host=127.0.0.1;Port=$PG_PORT;Database=gatehouse_bench;Username=postgres;${BENCH_GATEHOUSE_PG_OPTIONS:-}"
     "Gatehouse__Scopes__${SCOPE}__Resources__0=$AUDIENCE"
     "Gatehouse__Clients__${CLIENT_ID}__Secret=$secret"
     "Gatehouse__Clients__${CLIENT_ID}__GrantTypes__0=client_credentials"
@@ -160,6 +175,11 @@ start_gatehouse() {
   )
   if [[ "$GATEHOUSE_REDIS" == on ]]; then
     settings+=("ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT")
+  fi
+  if [[ -n "${BENCH_GATEHOUSE_ENV:-}" ]]; then
+    local extra
+    read -r -a extra <<<"$BENCH_GATEHOUSE_ENV"
+    settings+=("${extra[@]}")
   fi
   (cd "$WORK" && exec env "${settings[@]}" dotnet "$WORK/gatehouse/Gatehouse.Identity.dll") >"$WORK/gatehouse.log" 2>&1 &
   GATEHOUSE_PID=$!
@@ -215,13 +235,42 @@ check_wrong_secret_refused() {
 
 # --- load --------------------------------------------------------------------------------------
 
-# Runs wrk once and prints its BENCH_RESULT line; fails when too many responses are errors.
+CLOCK_TICKS=$(getconf CLK_TCK)
+
+# CPU time, in clock ticks, used so far by a process and all of its descendants.
+tree_cpu_ticks() {
+  local root=$1
+  [[ -n "$root" ]] || { echo 0; return; }
+  ps -e -o pid=,ppid= | awk -v root="$root" '
+    { parent[$1] = $2 }
+    END { for (p in parent) { q = p; while (q > 1) { if (q == root) { print p; break } q = parent[q] } } }' |
+    while read -r pid; do
+      # The command name may hold spaces: the fields counted from after its closing parenthesis.
+      [[ -r /proc/$pid/stat ]] && sed 's/^.*) //' "/proc/$pid/stat"
+    done | awk '{ total += $12 + $13 } END { print total + 0 }'
+}
+
+# CPU ticks so far: Gatehouse, oidc-provider, PostgreSQL, Redis, then the machine's busy and total.
+cpu_snapshot() {
+  local pg_pid redis_pid
+  pg_pid=$(head -n 1 "$WORK/pg/data/postmaster.pid" 2>/dev/null || true)
+  redis_pid=$(cat "$WORK/redis.pid" 2>/dev/null || true)
+  echo "$(tree_cpu_ticks "$GATEHOUSE_PID") $(tree_cpu_ticks "$NODE_PID") $(tree_cpu_ticks "$pg_pid") $(tree_cpu_ticks "$redis_pid")" \
+    "$(awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat)"
+}
+
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# Runs wrk once and prints its BENCH_RESULT line with the CPU each process used meanwhile;
+# fails when too many responses are errors.
 drive() {
-  local name=$1 url=$2 secret=$3 duration=$4 output result
+  local name=$1 url=$2 secret=$3 duration=$4 output result before after
+  before=$(cpu_snapshot)
   output=$(BENCH_AUTHORIZATION="Basic $(printf '%s:%s' "$CLIENT_ID" "$secret" | base64 | tr -d '\n')" BENCH_SCOPE="$SCOPE" \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency -s "$LOAD_DIR/token-request.lua" "$url") \
     || fail "wrk against $name"
-  printf '%s\n' "$output" >>"$WORK/wrk-$name.out"
+  after=$(cpu_snapshot)
+  printf '%s\n' "$output" >>"$WORK/wrk-$name.log"
   result=$(printf '%s\n' "$output" | grep '^BENCH_RESULT ') || fail "wrk printed no result for $name"
   local requests non2xx socket_errors
   requests=$(field "$result" requests)
@@ -231,10 +280,11 @@ drive() {
   if awk -v e=$((non2xx + socket_errors)) -v n="$requests" -v max="$MAX_ERROR_PERCENT" 'BEGIN { exit !(100 * e / n > max) }'; then
     fail "$name: $non2xx non-2xx responses and $socket_errors socket errors out of $requests requests"
   fi
-  printf '%s\n' "$result"
+  printf '%s %s\n' "$result" "$(awk -v b="$before" -v a="$after" 'BEGIN {
+    split(b, x, " "); split(a, y, " ")
+    printf "gatehouse_ticks=%d node_ticks=%d postgres_ticks=%d redis_ticks=%d busy_ticks=%d all_ticks=%d",
+      y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4], y[5] - x[5], y[6] - x[6] }')"
 }
-
-field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 main() {
   install_missing_tools
@@ -276,12 +326,14 @@ main() {
   drive oidc-provider "$node_url" "$secret" "$WARMUP" >/dev/null
 
   # Alternating rounds, so that anything else the machine does in the meantime hits both.
-  local round results_g=() results_n=()
+  local round result results_g=() results_n=()
   for ((round = 1; round <= ROUNDS; round++)); do
-    say "round $round/$ROUNDS: Gatehouse"
-    results_g+=("$(drive gatehouse "$gatehouse_url" "$secret" "$DURATION")")
-    say "round $round/$ROUNDS: oidc-provider"
-    results_n+=("$(drive oidc-provider "$node_url" "$secret" "$DURATION")")
+    result=$(drive gatehouse "$gatehouse_url" "$secret" "$DURATION")
+    say "round $round/$ROUNDS: Gatehouse $(round_summary "$result")"
+    results_g+=("$result")
+    result=$(drive oidc-provider "$node_url" "$secret" "$DURATION")
+    say "round $round/$ROUNDS: oidc-provider $(round_summary "$result")"
+    results_n+=("$result")
   done
 
   check_token gatehouse "$gatehouse_url" "$secret"
@@ -290,34 +342,54 @@ main() {
   report "${results_g[*]}" "${results_n[*]}"
 }
 
-# Requests/s over all rounds (total requests / total time), mean p50, worst p99.
+round_summary() {
+  printf '%s\n' "$1" | tr ' ' '\n' | awk -F= '
+    { v[$1] = $2 }
+    END { printf "%.0f requests/s, p50 %.2f ms, p99 %.2f ms", v["requests"] / (v["duration_us"] / 1e6), v["p50_us"] / 1000, v["p99_us"] / 1000 }'
+}
+
+# Over all rounds of one server: requests/s (total requests / total time), mean p50, worst p99,
+# requests, non-2xx, then CPU microseconds per request in Gatehouse, oidc-provider, PostgreSQL
+# and Redis, and how busy the whole machine was (percent of all cores).
 summarize() {
-  printf '%s\n' $1 | awk -F= '
+  printf '%s\n' $1 | awk -F= -v hz="$CLOCK_TICKS" '
     $1 == "requests" { r += $2 }
     $1 == "duration_us" { d += $2 }
     $1 == "non2xx" { e += $2 }
     $1 == "p50_us" { p50 += $2; n++ }
     $1 == "p99_us" { if ($2 > p99) p99 = $2 }
-    END { printf "%.0f %.2f %.2f %d %d\n", r / (d / 1e6), p50 / n / 1000, p99 / 1000, r, e }'
+    $1 ~ /_ticks$/ { t[$1] += $2 }
+    END {
+      us = 1e6 / hz / r
+      printf "%.0f %.2f %.2f %d %d %.0f %.0f %.0f %.0f %.0f\n", r / (d / 1e6), p50 / n / 1000, p99 / 1000, r, e,
+        t["gatehouse_ticks"] * us, t["node_ticks"] * us, t["postgres_ticks"] * us, t["redis_ticks"] * us,
+        100 * t["busy_ticks"] / t["all_ticks"]
+    }'
 }
 
 report() {
-  local g_rps g_p50 g_p99 g_requests g_errors n_rps n_p50 n_p99 n_requests n_errors
-  read -r g_rps g_p50 g_p99 g_requests g_errors <<<"$(summarize "$1")"
-  read -r n_rps n_p50 n_p99 n_requests n_errors <<<"$(summarize "$2")"
+  local g_rps g_p50 g_p99 g_requests g_errors g_cpu_g g_cpu_n g_cpu_pg g_cpu_redis g_busy
+  local n_rps n_p50 n_p99 n_requests n_errors n_cpu_g n_cpu_n n_cpu_pg n_cpu_redis n_busy
+  read -r g_rps g_p50 g_p99 g_requests g_errors g_cpu_g g_cpu_n g_cpu_pg g_cpu_redis g_busy <<<"$(summarize "$1")"
+  read -r n_rps n_p50 n_p99 n_requests n_errors n_cpu_g n_cpu_n n_cpu_pg n_cpu_redis n_busy <<<"$(summarize "$2")"
   local ratio; ratio=$(awk -v a="$g_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')
   local node_label="oidc-provider"
   ((NODE_WORKERS > 1)) && node_label="oidc-provider x$NODE_WORKERS"
+  local row='%-20s %11s %8s %8s %9s %8s %10s %8s %7s %6s\n'
 
   echo
   echo "Client-credentials grant, ES256 at+jwt, wrk -t$THREADS -c$CONNECTIONS, $ROUNDS x $DURATION per server after $WARMUP warm-up"
-  echo "$(date -u +%Y-%m-%d), $(nproc) cores, .NET SDK $(dotnet --version), Node.js $(node --version), oidc-provider $(node -p 'require(process.argv[1]).version' "$LOAD_DIR/oidc-provider/node_modules/oidc-provider/package.json"), Gatehouse Redis $GATEHOUSE_REDIS"
+  echo "$(date -u +%Y-%m-%d), $(nproc) cores, .NET SDK $(dotnet --version), Node.js $(node --version)," \
+    "oidc-provider $(node -p 'require(process.argv[1]).version' "$LOAD_DIR/oidc-provider/node_modules/oidc-provider/package.json")," \
+    "Gatehouse Redis $GATEHOUSE_REDIS"
   echo
-  printf '%-22s %12s %10s %10s %10s %8s\n' server 'requests/s' 'p50 ms' 'p99 ms' requests non-2xx
-  printf '%-22s %12s %10s %10s %10s %8s\n' Gatehouse "$g_rps" "$g_p50" "$g_p99" "$g_requests" "$g_errors"
-  printf '%-22s %12s %10s %10s %10s %8s\n' "$node_label" "$n_rps" "$n_p50" "$n_p99" "$n_requests" "$n_errors"
+  # CPU columns: microseconds of CPU per request in the server's own process(es), in PostgreSQL
+  # and in Redis, and how busy both cores were (wrk included).
+  printf "$row" server 'requests/s' 'p50 ms' 'p99 ms' requests non-2xx 'server us' 'pg us' 'redis us' 'busy%'
+  printf "$row" Gatehouse "$g_rps" "$g_p50" "$g_p99" "$g_requests" "$g_errors" "$g_cpu_g" "$g_cpu_pg" "$g_cpu_redis" "$g_busy"
+  printf "$row" "$node_label" "$n_rps" "$n_p50" "$n_p99" "$n_requests" "$n_errors" "$n_cpu_n" "$n_cpu_pg" "$n_cpu_redis" "$n_busy"
   echo
-  echo "Gatehouse / $node_label: ${ratio}x (goal: 2.00x or more)"
+  echo "Gatehouse / $node_label: ${ratio}x requests/s (goal: 2.00x or more)"
 }
 
 main "$@"

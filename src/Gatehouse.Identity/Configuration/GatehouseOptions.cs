@@ -30,6 +30,18 @@ public sealed class GatehouseOptions
 
     /// <summary>The first administrator, created at start-up when no user has this email yet.</summary>
     public AdminOptions? Admin { get; set; }
+
+    /// <summary>Password rules and hashing.</summary>
+    public PasswordOptions Passwords { get; set; } = new();
+
+    /// <summary>How email leaves the service.</summary>
+    public EmailOptions Email { get; set; } = new();
+
+    /// <summary>One-time codes sent by email.</summary>
+    public CodeOptions Codes { get; set; } = new();
+
+    /// <summary>Account flows: sign-up, sign-in, refresh tokens, lockout and rate limits.</summary>
+    public AccountOptions Accounts { get; set; } = new();
 }
 
 public sealed class DatabaseOptions

@@ -54,6 +54,14 @@ public sealed class RejectDeniedAccessTokens(IAccessTokenDenylist denylist) : IO
         if (!string.IsNullOrEmpty(tokenId) && await denylist.IsDeniedAsync(tokenId))
         {
             context.Reject(Errors.InvalidToken, "The access token has been revoked.");
+            return;
+        }
+
+        if (principal.GetClaim(Claims.Subject) is { Length: > 0 } subject
+            && principal.GetCreationDate() is { } issuedAt
+            && await denylist.IsSubjectRevokedAsync(subject, issuedAt))
+        {
+            context.Reject(Errors.InvalidToken, "The access token was issued before its subject's tokens were revoked.");
         }
     }
 }

@@ -1,17 +1,42 @@
+using System.Globalization;
 using Microsoft.Extensions.Caching.Memory;
 using StackExchange.Redis;
 
 namespace Gatehouse.Identity.Revocation;
 
 /// <summary>
-/// Access tokens are self-contained JWTs that are not stored; revoking one puts its <c>jti</c> here
-/// until it would have expired anyway.
+/// Access tokens are self-contained JWTs that are not stored. Revoking one puts its <c>jti</c> here
+/// until it would have expired anyway; revoking everything a user holds (logout everywhere, password
+/// change, ban, deletion) records a cut-off time before which that subject's tokens are refused.
 /// </summary>
 public interface IAccessTokenDenylist
 {
     ValueTask DenyAsync(string tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
     ValueTask<bool> IsDeniedAsync(string tokenId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Refuses every access token of <paramref name="subject"/> issued before <paramref name="issuedBefore"/>
+    /// (compared in whole seconds, as <c>iat</c> is).
+    /// </summary>
+    ValueTask RevokeSubjectAsync(string subject, DateTimeOffset issuedBefore, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether a token of <paramref name="subject"/> issued at <paramref name="issuedAt"/> is revoked.</summary>
+    ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Shared rules of both implementations.</summary>
+public static class AccessTokenDenylistRules
+{
+    /// <summary>
+    /// How long a subject cut-off is kept: longer than any access token may live, so every token it
+    /// could refuse has expired by the time it is forgotten.
+    /// </summary>
+    public static readonly TimeSpan SubjectCutoffRetention = TimeSpan.FromDays(1);
+
+    public static long ToCutoff(DateTimeOffset issuedBefore) => issuedBefore.ToUnixTimeSeconds();
+
+    public static bool IsBefore(DateTimeOffset issuedAt, long cutoff) => issuedAt.ToUnixTimeSeconds() < cutoff;
 }
 
 /// <summary>The embedded default: one process, one list.</summary>
@@ -30,7 +55,24 @@ public sealed class MemoryAccessTokenDenylist(IMemoryCache cache, TimeProvider t
     public ValueTask<bool> IsDeniedAsync(string tokenId, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(cache.TryGetValue(Key(tokenId), out _));
 
+    public ValueTask RevokeSubjectAsync(string subject, DateTimeOffset issuedBefore, CancellationToken cancellationToken = default)
+    {
+        var cutoff = AccessTokenDenylistRules.ToCutoff(issuedBefore);
+        var key = SubjectKey(subject);
+        if (!cache.TryGetValue(key, out long existing) || existing < cutoff)
+        {
+            cache.Set(key, cutoff, AccessTokenDenylistRules.SubjectCutoffRetention);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(cache.TryGetValue(SubjectKey(subject), out long cutoff) && AccessTokenDenylistRules.IsBefore(issuedAt, cutoff));
+
     private static string Key(string tokenId) => "gatehouse:deny:jti:" + tokenId;
+
+    private static string SubjectKey(string subject) => "gatehouse:deny:sub:" + subject;
 }
 
 /// <summary>Shared by every node: a Redis key per revoked token, expiring with the token.</summary>
@@ -55,5 +97,27 @@ public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, TimeP
     public async ValueTask<bool> IsDeniedAsync(string tokenId, CancellationToken cancellationToken = default) =>
         await redis.GetDatabase().KeyExistsAsync(Key(tokenId));
 
+    public async ValueTask RevokeSubjectAsync(string subject, DateTimeOffset issuedBefore, CancellationToken cancellationToken = default)
+    {
+        var cutoff = AccessTokenDenylistRules.ToCutoff(issuedBefore);
+        var db = redis.GetDatabase();
+
+        // Keep the later cut-off when two nodes race.
+        await db.ScriptEvaluateAsync(
+            "local c = tonumber(redis.call('GET', KEYS[1]) or '0') " +
+            "if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end",
+            [SubjectKey(subject)],
+            [cutoff, (long)AccessTokenDenylistRules.SubjectCutoffRetention.TotalSeconds]);
+        await db.PublishAsync(RevocationChannel, "sub " + subject + " " + cutoff.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public async ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default)
+    {
+        var value = await redis.GetDatabase().StringGetAsync(SubjectKey(subject));
+        return value.TryParse(out long cutoff) && AccessTokenDenylistRules.IsBefore(issuedAt, cutoff);
+    }
+
     private static RedisKey Key(string tokenId) => "gatehouse:deny:jti:" + tokenId;
+
+    private static RedisKey SubjectKey(string subject) => "gatehouse:deny:sub:" + subject;
 }

@@ -1,0 +1,19 @@
+using Gatehouse.Identity.Codes;
+
+namespace Gatehouse.Identity.Email;
+
+/// <summary>The messages the account flows send, written once in plain text and HTML.</summary>
+public interface IAccountMailer
+{
+    /// <summary>A one-time code to confirm an email address or to reset a password.</summary>
+    Task SendCodeAsync(string to, VerificationPurpose purpose, IssuedCode code, CancellationToken cancellationToken = default);
+
+    /// <summary>Tells the owner of an address that someone tried to sign up with it again.</summary>
+    Task SendSignUpAttemptAsync(string to, CancellationToken cancellationToken = default);
+
+    /// <summary>Tells the owner that the password was changed or reset.</summary>
+    Task SendPasswordChangedAsync(string to, CancellationToken cancellationToken = default);
+
+    /// <summary>Confirms that the account and its data were deleted.</summary>
+    Task SendAccountDeletedAsync(string to, CancellationToken cancellationToken = default);
+}

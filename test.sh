@@ -15,6 +15,8 @@ install_missing() {
   local packages=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+  # Hosted pages are tested in a real headless Chromium (Debian's package, driven by Playwright).
+  [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1 || packages+=(chromium)
   if [ ${#packages[@]} -gt 0 ]; then
     say "installing ${packages[*]}"
     as_root apt-get update -qq

@@ -55,6 +55,7 @@ public static class IdentityHostingExtensions
             .AddEntityFrameworkStores<GatehouseDbContext>();
 
         services.AddGatehouseConnect(settings);
+        services.AddGatehousePages(settings);
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatehouseInitializer>());
@@ -66,10 +67,12 @@ public static class IdentityHostingExtensions
     public static WebApplication UseGatehouseIdentity(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseGatehousePages();
         return app;
     }
 }

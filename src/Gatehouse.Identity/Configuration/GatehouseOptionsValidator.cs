@@ -142,6 +142,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             }
         }
 
+        options.Codes.Check($"{root}:Codes", problems);
         return problems;
     }
 

@@ -40,6 +40,7 @@ public static class IdentityHostingExtensions
         services.AddProblemDetails();
         services.AddAuthorization();
         services.AddGatehouseStorage(storage);
+        services.AddGatehouseCodes(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {

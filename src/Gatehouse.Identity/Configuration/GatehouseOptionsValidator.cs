@@ -143,6 +143,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
         }
 
         options.Codes.Check($"{root}:Codes", problems);
+        options.Email.Check($"{root}:Email", problems);
         return problems;
     }
 

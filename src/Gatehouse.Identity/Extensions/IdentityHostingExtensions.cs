@@ -41,6 +41,7 @@ public static class IdentityHostingExtensions
         services.AddAuthorization();
         services.AddGatehouseStorage(storage);
         services.AddGatehouseCodes(storage);
+        services.AddGatehouseEmail(settings);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {

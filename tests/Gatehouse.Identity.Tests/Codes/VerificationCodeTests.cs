@@ -4,7 +4,6 @@ using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Security;
 using Gatehouse.Identity.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -324,12 +323,7 @@ public sealed class ConfiguredVerificationCodeTests(ConfiguredCodesFixture fixtu
     [InlineData("Gatehouse:Codes:MaxAttempts", "100")]
     public void WrongSetting_StopsStartUp_NamingTheKey(string key, string value)
     {
-        var settings = new GatehouseOptions();
-        new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [key] = value })
-            .Build().GetSection(GatehouseOptions.Section).Bind(settings);
-
-        var problems = GatehouseOptionsValidator.Check(settings);
+        var problems = SettingsCheck.ProblemsWith((key, value));
 
         Assert.Contains(problems, problem => problem.StartsWith(key, StringComparison.Ordinal));
     }

@@ -46,7 +46,9 @@ public static class IdentityHostingExtensions
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
                 identity.User.RequireUniqueEmail = true;
-                identity.Password.RequiredLength = 8;
+                // Passwords/PasswordPolicy.cs enforces the rules (length in code points, common and breached
+                // passwords); these mirror it for anything that reads Identity's options, with no composition rules.
+                identity.Password.RequiredLength = settings.Passwords.MinLength;
                 identity.Password.RequireDigit = false;
                 identity.Password.RequireLowercase = false;
                 identity.Password.RequireUppercase = false;
@@ -55,6 +57,7 @@ public static class IdentityHostingExtensions
             })
             .AddRoles<GatehouseRole>()
             .AddEntityFrameworkStores<GatehouseDbContext>();
+        services.AddGatehousePasswords();
 
         services.AddGatehouseConnect(settings);
         services.AddGatehousePages(settings);

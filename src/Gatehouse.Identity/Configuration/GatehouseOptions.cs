@@ -68,6 +68,14 @@ public sealed class TokenOptions
 
     /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
     public string SigningAlgorithm { get; set; } = SigningAlgorithms.ES256;
+
+    public const string ClientCredentialsFastPathKey = "Gatehouse:Tokens:ClientCredentialsFastPath";
+
+    /// <summary>
+    /// Answer plain client-credentials requests without OpenIddict's event pipeline (same checks, same
+    /// tokens). It switches itself off when OpenIddict has handlers it does not know.
+    /// </summary>
+    public bool ClientCredentialsFastPath { get; set; } = true;
 }
 
 public static class SigningAlgorithms

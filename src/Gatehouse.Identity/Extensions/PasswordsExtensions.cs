@@ -10,7 +10,8 @@ internal static class PasswordsExtensions
 {
     /// <summary>
     /// Argon2id hashing and the password policy, in place of ASP.NET Core Identity's PBKDF2 hasher and
-    /// composition rules. Call after <c>AddIdentityCore</c>.
+    /// composition rules, and a user manager that upgrades old hashes without signing the user out.
+    /// Call after <c>AddIdentityCore</c>.
     /// </summary>
     public static IServiceCollection AddGatehousePasswords(this IServiceCollection services)
     {
@@ -22,6 +23,8 @@ internal static class PasswordsExtensions
         }
 
         services.Replace(ServiceDescriptor.Singleton<IPasswordHasher<GatehouseUser>, Argon2PasswordHasher>());
+        services.TryAddScoped<GatehouseUserManager>();
+        services.Replace(ServiceDescriptor.Scoped<UserManager<GatehouseUser>>(provider => provider.GetRequiredService<GatehouseUserManager>()));
         services.RemoveAll<IPasswordValidator<GatehouseUser>>();
         services.AddScoped<IPasswordValidator<GatehouseUser>, PasswordPolicy>();
         services.AddHttpClient<BreachedPasswordCheck>(BreachedPasswordCheck.HttpClientName, http =>

@@ -23,16 +23,17 @@ public sealed class PasswordUpgradeTests
         return user.Id;
     }
 
-    private static async Task<(bool Accepted, string? Hash)> SignInAsync(GatehouseApp app, Guid userId, string password)
+    private static async Task<(bool Accepted, string? Hash, string? StampBefore, string? StampAfter)> SignInAsync(GatehouseApp app, Guid userId, string password)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>();
         var user = await users.FindByIdAsync(userId.ToString());
         Assert.NotNull(user);
+        var stampBefore = user.SecurityStamp;
         var accepted = await users.CheckPasswordAsync(user, password);
         await using var fresh = app.Services.CreateAsyncScope();
         var stored = await fresh.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>().FindByIdAsync(userId.ToString());
-        return (accepted, stored?.PasswordHash);
+        return (accepted, stored?.PasswordHash, stampBefore, stored?.SecurityStamp);
     }
 
     [Theory]
@@ -53,10 +54,30 @@ public sealed class PasswordUpgradeTests
         var right = await SignInAsync(app, userId, Password);
         Assert.True(right.Accepted);
         Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", right.Hash);
+        Assert.Equal(right.StampBefore, right.StampAfter);
 
         var again = await SignInAsync(app, userId, Password);
         Assert.True(again.Accepted);
         Assert.Equal(right.Hash, again.Hash);
+    }
+
+    [Fact]
+    public async Task ChangingThePassword_StillRotatesTheSecurityStamp()
+    {
+        await using var storage = await TestStorage.CreateAsync();
+        await using var app = new GatehouseApp(storage);
+        var legacy = new PasswordHasher<GatehouseUser>();
+        var userId = await CreateUserWithHashAsync(app, user => legacy.HashPassword(user, Password));
+        await using var scope = app.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>();
+        var user = await users.FindByIdAsync(userId.ToString());
+        var stamp = user!.SecurityStamp;
+
+        var changed = await users.ChangePasswordAsync(user, Password, "an entirely different passphrase");
+
+        Assert.True(changed.Succeeded);
+        Assert.NotEqual(stamp, user.SecurityStamp);
+        Assert.StartsWith("$argon2id$", user.PasswordHash);
     }
 
     [Fact]
@@ -71,6 +92,7 @@ public sealed class PasswordUpgradeTests
 
         Assert.True(signIn.Accepted);
         Assert.StartsWith("$argon2id$v=19$m=19456,t=3,p=1$", signIn.Hash);
+        Assert.Equal(signIn.StampBefore, signIn.StampAfter);
     }
 
     [Fact]
@@ -81,6 +103,7 @@ public sealed class PasswordUpgradeTests
         await using var scope = app.Services.CreateAsyncScope();
 
         Assert.IsType<Argon2PasswordHasher>(scope.ServiceProvider.GetRequiredService<IPasswordHasher<GatehouseUser>>());
+        Assert.IsType<GatehouseUserManager>(scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>());
         Assert.IsType<PasswordPolicy>(Assert.Single(scope.ServiceProvider.GetServices<IPasswordValidator<GatehouseUser>>()));
 
         var users = scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>();

@@ -25,6 +25,12 @@ public sealed partial class Argon2PasswordHasher : IPasswordHasher<GatehouseUser
 {
     private const string Prefix = "$argon2id$";
 
+    /// <summary>
+    /// Longest presented password that is hashed at all, in UTF-16 units: well past the longest the policy
+    /// allows (4096 code points, before normalisation), so a megabyte posted to sign-in costs nothing.
+    /// </summary>
+    internal const int MaxPresentedLength = 32 * 1024;
+
     private readonly Argon2Options _settings;
     private readonly SemaphoreSlim _slots;
 
@@ -59,7 +65,7 @@ public sealed partial class Argon2PasswordHasher : IPasswordHasher<GatehouseUser
 
     public PasswordVerificationResult VerifyHashedPassword(GatehouseUser user, string hashedPassword, string providedPassword)
     {
-        if (string.IsNullOrEmpty(hashedPassword))
+        if (string.IsNullOrEmpty(hashedPassword) || providedPassword.Length > MaxPresentedLength)
         {
             return PasswordVerificationResult.Failed;
         }

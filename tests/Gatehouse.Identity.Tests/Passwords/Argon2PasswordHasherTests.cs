@@ -128,6 +128,17 @@ public sealed class Argon2PasswordHasherTests
     }
 
     [Fact]
+    public void HugePassword_FailsWithoutBeingHashed()
+    {
+        using var hasher = Hasher(maxConcurrent: 1, queueTimeout: TimeSpan.FromMilliseconds(100));
+        var hash = hasher.HashPassword(User, Password);
+        hasher.Slots.Wait(TestContext.Current.CancellationToken);
+
+        // With every slot taken, anything that tried to hash would throw instead of failing.
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.VerifyHashedPassword(User, hash, new string('x', 1024 * 1024)));
+    }
+
+    [Fact]
     public void TamperedHash_Fails()
     {
         using var hasher = Hasher();

@@ -53,8 +53,8 @@ public sealed class ConfirmReset(
 
         await flows.SaveAsync(flow with { State = FlowState.Completed }, call.CancellationToken);
         await lockout.RecordSuccessAsync(user, call.CancellationToken);
-        await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
-        var pair = await tokens.StartSessionAsync(user, call);
+        var cutoff = await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
+        var pair = await tokens.StartSessionAsync(user, call, notBefore: cutoff);
 
         var email = user.Email!;
         mail.Send("password reset", mailer => mailer.SendPasswordChangedAsync(email));

@@ -21,13 +21,21 @@ public sealed class SessionRevocation(
     AuditLog audit,
     TimeProvider time)
 {
-    public async Task RevokeEverythingAsync(Guid userId, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Revokes everything the user holds and returns the cut-off: the next whole second, since
+    /// <c>iat</c> counts whole seconds. Tokens issued from then on (the fresh pair after a password
+    /// change) are issued at the cut-off, so they live while everything before dies.
+    /// </summary>
+    public async Task<DateTimeOffset> RevokeEverythingAsync(Guid userId, string reason, CancellationToken cancellationToken)
     {
         var subject = userId.ToString();
+        var now = time.GetUtcNow();
+        var cutoff = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + 1);
         await families.RevokeUserAsync(userId, reason, cancellationToken);
-        await denylist.RevokeSubjectAsync(subject, time.GetUtcNow(), cancellationToken);
+        await denylist.RevokeSubjectAsync(subject, cutoff, cancellationToken);
         await oauthTokens.RevokeBySubjectAsync(subject, cancellationToken);
         await oauthAuthorizations.RevokeBySubjectAsync(subject, cancellationToken);
+        return cutoff;
     }
 
     /// <summary>Bans a user: status, a new credential version, and every session revoked.</summary>

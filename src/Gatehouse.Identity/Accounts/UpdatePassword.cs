@@ -1,6 +1,5 @@
 using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Data.Users;
-using Gatehouse.Identity.Revocation;
 using Gatehouse.Identity.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -17,7 +16,6 @@ public sealed class UpdatePassword(
     PasswordVerifier passwords,
     AccountLockout lockout,
     SessionRevocation revocation,
-    IAccessTokenDenylist denylist,
     TokenPairs tokens,
     AccountMail mail,
     AuditLog audit)
@@ -62,9 +60,8 @@ public sealed class UpdatePassword(
         }
 
         await lockout.RecordSuccessAsync(user, call.CancellationToken);
-        await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
-        await denylist.DenyAsync(current.Token.TokenId, current.Token.ExpiresAt, call.CancellationToken);
-        var pair = await tokens.StartSessionAsync(user, call);
+        var cutoff = await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
+        var pair = await tokens.StartSessionAsync(user, call, notBefore: cutoff);
 
         var email = user.Email!;
         mail.Send("password changed", mailer => mailer.SendPasswordChangedAsync(email));

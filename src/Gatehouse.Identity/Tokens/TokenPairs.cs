@@ -6,15 +6,16 @@ namespace Gatehouse.Identity.Tokens;
 /// <summary>Starts a session (refresh-token family) and issues its first access token.</summary>
 public sealed class TokenPairs(RefreshTokenFamilies families, UserAccessTokens accessTokens, TimeProvider time)
 {
-    public async Task<TokenPair> StartSessionAsync(GatehouseUser user, AccountCall call)
+    /// <param name="notBefore">A subject cut-off the new access token must not fall behind.</param>
+    public async Task<TokenPair> StartSessionAsync(GatehouseUser user, AccountCall call, DateTimeOffset? notBefore = null)
     {
         var refresh = await families.StartAsync(user, call.ClientId, call.CancellationToken);
-        return await PairAsync(user.Id, refresh, call);
+        return await PairAsync(user.Id, refresh, call, notBefore);
     }
 
-    public async Task<TokenPair> PairAsync(Guid userId, IssuedRefreshToken refresh, AccountCall call)
+    public async Task<TokenPair> PairAsync(Guid userId, IssuedRefreshToken refresh, AccountCall call, DateTimeOffset? notBefore = null)
     {
-        var access = await accessTokens.IssueAsync(call.BaseUri, userId, call.Client, refresh.FamilyId, call.CancellationToken);
+        var access = await accessTokens.IssueAsync(call.BaseUri, userId, call.Client, refresh.FamilyId, notBefore, call.CancellationToken);
         var now = time.GetUtcNow();
         return new TokenPair(
             access.Token,

@@ -28,13 +28,18 @@ public sealed class UserAccessTokens(
     public const string SessionClaim = "sid";
 
     public async Task<IssuedAccessToken> IssueAsync(
-        Uri baseUri, Guid userId, AccountClient client, Guid sessionId, CancellationToken cancellationToken)
+        Uri baseUri, Guid userId, AccountClient client, Guid sessionId, DateTimeOffset? notBefore, CancellationToken cancellationToken)
     {
         var transaction = await factory.CreateTransactionAsync();
         transaction.BaseUri = baseUri;
         transaction.CancellationToken = cancellationToken;
 
         var now = time.GetUtcNow();
+        if (notBefore > now)
+        {
+            now = notBefore.Value;
+        }
+
         var expiresAt = now + client.AccessTokenLifetime;
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, userId.ToString());

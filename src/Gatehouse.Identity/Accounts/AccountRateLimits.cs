@@ -22,7 +22,7 @@ public sealed class AccountRateLimits : IAsyncDisposable
     public AccountRateLimits(RateLimitSettings settings, IServiceProvider services)
     {
         var redis = services.GetService<IConnectionMultiplexer>();
-        _perAccount = PartitionedRateLimiter.Create<string, string>(key => Partition("account:" + key, settings.PerAccountPermits, settings.Window, redis));
+        _perAccount = PartitionedRateLimiter.Create<string, string>(key => Partition("account:" + key, settings.PerAccountPermits, settings, redis));
     }
 
     /// <summary>Null when allowed; otherwise how long to wait.</summary>
@@ -42,23 +42,23 @@ public sealed class AccountRateLimits : IAsyncDisposable
         {
             var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             var redis = http.RequestServices.GetService<IConnectionMultiplexer>();
-            return Partition("ip:" + ip, settings.PerIpPermits, settings.Window, redis);
+            return Partition("ip:" + ip, settings.PerIpPermits, settings, redis);
         });
     }
 
-    private static RateLimitPartition<string> Partition(string key, int permits, TimeSpan window, IConnectionMultiplexer? redis) =>
+    private static RateLimitPartition<string> Partition(string key, int permits, RateLimitSettings settings, IConnectionMultiplexer? redis) =>
         redis is null
             ? RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = permits,
-                Window = window,
+                Window = settings.Window,
                 QueueLimit = 0,
             })
-            : RedisRateLimitPartition.GetFixedWindowRateLimiter("gatehouse:ratelimit:" + key, _ => new RedisFixedWindowRateLimiterOptions
+            : RedisRateLimitPartition.GetFixedWindowRateLimiter(settings.RedisKeyPrefix + key, _ => new RedisFixedWindowRateLimiterOptions
             {
                 ConnectionMultiplexerFactory = () => redis,
                 PermitLimit = permits,
-                Window = window,
+                Window = settings.Window,
             });
 
     /// <summary>Emails are not kept in Redis keys or memory in the clear.</summary>

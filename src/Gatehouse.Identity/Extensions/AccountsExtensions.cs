@@ -10,6 +10,10 @@ namespace Gatehouse.Identity.Extensions;
 
 public static class AccountsExtensions
 {
+    private const string ApiReferencePolicy =
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+        "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
     /// <summary>The account flows, their tokens, lockout, rate limits, audit log and API description.</summary>
     public static IServiceCollection AddGatehouseAccounts(this IServiceCollection services, GatehouseOptions settings)
     {
@@ -103,8 +107,19 @@ public static class AccountsExtensions
     {
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/scalar", scalar => scalar
-            .WithTitle("Gatehouse account API")
-            .AddDocument(AccountsApi.DocumentName, routePattern: "/openapi/{documentName}.json"));
+                .WithTitle("Gatehouse account API")
+                .DisableDefaultFonts()
+                .AddDocument(AccountsApi.DocumentName, routePattern: "/openapi/{documentName}.json"))
+            .Add(endpoint =>
+            {
+                // Scalar starts from an inline module script; only its pages get a policy that allows one.
+                var inner = endpoint.RequestDelegate!;
+                endpoint.RequestDelegate = context =>
+                {
+                    context.Response.Headers.ContentSecurityPolicy = ApiReferencePolicy;
+                    return inner(context);
+                };
+            });
         return app;
     }
 }

@@ -103,7 +103,16 @@ public sealed class ClientOptions
 {
     public string? DisplayName { get; set; }
 
-    /// <summary>The client secret; stored only as a hash. Required: configuration clients are confidential.</summary>
+    /// <summary><c>confidential</c> (default: holds a secret) or <c>public</c> (an app on a user's device).</summary>
+    public string Type { get; set; } = ClientKinds.Confidential;
+
+    /// <summary>An application of the same operator as this service (its own web or mobile app).</summary>
+    public bool FirstParty { get; set; }
+
+    /// <summary>May call the account API under <c>/auth</c>; only first-party clients may.</summary>
+    public bool AllowAccountsApi { get; set; }
+
+    /// <summary>The client secret; stored only as a hash. Required for confidential clients, refused for public ones.</summary>
     public string? Secret { get; set; }
 
     public List<string> GrantTypes { get; set; } = [];
@@ -119,6 +128,12 @@ public sealed class ClientOptions
 
     /// <summary>Overrides <see cref="TokenOptions.AccessTokenLifetime"/> for this client.</summary>
     public TimeSpan? AccessTokenLifetime { get; set; }
+}
+
+public static class ClientKinds
+{
+    public const string Confidential = "confidential";
+    public const string Public = "public";
 }
 
 public sealed class ScopeOptions

@@ -57,6 +57,7 @@ public static class IdentityHostingExtensions
             .AddEntityFrameworkStores<GatehouseDbContext>();
 
         services.AddGatehouseConnect(settings);
+        services.AddGatehouseAccounts(settings);
         services.AddGatehousePages(settings);
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
@@ -68,6 +69,7 @@ public static class IdentityHostingExtensions
     /// <summary>The request pipeline of the identity service.</summary>
     public static WebApplication UseGatehouseIdentity(this WebApplication app)
     {
+        app.UseGatehouseAccounts();
         app.UseExceptionHandler();
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();

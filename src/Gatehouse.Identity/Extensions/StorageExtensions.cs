@@ -1,6 +1,5 @@
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Data;
-using Gatehouse.Identity.Revocation;
 using Gatehouse.ServiceDefaults;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +12,8 @@ internal static class StorageExtensions
 {
     /// <summary>
     /// The database (SQLite or PostgreSQL) and the distributed stores (Redis, or in-process when no
-    /// Redis is configured): cache, access-token denylist, pub/sub and Data Protection keys.
+    /// Redis is configured): cache and Data Protection keys. The denylist is added by
+    /// <see cref="RevocationExtensions.AddGatehouseRevocation"/>.
     /// </summary>
     public static IServiceCollection AddGatehouseStorage(this IServiceCollection services, StorageSettings storage)
     {
@@ -45,7 +45,6 @@ internal static class StorageExtensions
             services.AddStackExchangeRedisCache(cache => cache.InstanceName = "gatehouse:cache:");
             services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
                 .Configure<IConnectionMultiplexer>((cache, redis) => cache.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
-            services.AddSingleton<IAccessTokenDenylist, RedisAccessTokenDenylist>();
             dataProtection.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
                 .Configure<IConnectionMultiplexer>((keys, redis) =>
                     keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.StackExchangeRedis.RedisXmlRepository(
@@ -59,7 +58,6 @@ internal static class StorageExtensions
         else
         {
             services.AddDistributedMemoryCache();
-            services.AddSingleton<IAccessTokenDenylist, MemoryAccessTokenDenylist>();
             dataProtection.PersistKeysToDbContext<GatehouseDbContext>();
         }
 

@@ -44,6 +44,31 @@ public sealed class GatehouseOptions
     public AccountOptions Accounts { get; set; } = new();
 }
 
+/// <summary>
+/// Scopes every Gatehouse has, whatever the configuration says: reading the revocation and user
+/// feeds (audience: the identity service itself) and managing a service's object permissions (no
+/// audience of its own: the token's audience comes from the service's scopes requested with it).
+/// </summary>
+public static class BuiltInScopes
+{
+    public const string Revocations = "gatehouse:revocations";
+    public const string Events = "gatehouse:events";
+    public const string PermissionsAdmin = "permissions:admin";
+
+    /// <summary>The audience of tokens for the identity service's own APIs.</summary>
+    public const string IdentityAudience = "gatehouse";
+
+    public static bool IsBuiltIn(string scope) => scope is Revocations or Events or PermissionsAdmin;
+
+    /// <summary>Adds the built-in scopes that <paramref name="scopes"/> does not define itself.</summary>
+    public static void AddTo(Dictionary<string, ScopeOptions> scopes)
+    {
+        scopes.TryAdd(Revocations, new ScopeOptions { DisplayName = "Read the revocation feed", Resources = [IdentityAudience] });
+        scopes.TryAdd(Events, new ScopeOptions { DisplayName = "Read the user events feed", Resources = [IdentityAudience] });
+        scopes.TryAdd(PermissionsAdmin, new ScopeOptions { DisplayName = "Manage object permissions" });
+    }
+}
+
 public sealed class DatabaseOptions
 {
     /// <summary><c>Sqlite</c> (embedded default) or <c>PostgreSQL</c>.</summary>

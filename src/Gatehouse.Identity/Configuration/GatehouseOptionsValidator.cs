@@ -80,7 +80,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
                 problems.Add($"{key}: '{scope}' is not a valid scope name (letters, digits and . _ : - /, at most 100).");
             }
 
-            if (settings.Resources.Count == 0 || settings.Resources.Any(string.IsNullOrWhiteSpace))
+            if ((settings.Resources.Count == 0 && scope != BuiltInScopes.PermissionsAdmin) || settings.Resources.Any(string.IsNullOrWhiteSpace))
             {
                 problems.Add($"{key}:Resources must list at least one audience, with no empty entry.");
             }

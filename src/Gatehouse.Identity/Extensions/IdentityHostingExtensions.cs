@@ -3,6 +3,7 @@ using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Feeds;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Extensions;
@@ -26,6 +27,7 @@ public static class IdentityHostingExtensions
             throw new GatehouseConfigurationException([exception.Message]);
         }
 
+        BuiltInScopes.AddTo(settings.Scopes);
         var problems = GatehouseOptionsValidator.Check(settings);
         var storage = StorageSettings.Read(builder.Configuration, settings.Database, problems);
         if (problems.Count > 0)
@@ -34,7 +36,7 @@ public static class IdentityHostingExtensions
         }
 
         var services = builder.Services;
-        services.AddOptions<GatehouseOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<GatehouseOptions>().Bind(section).PostConfigure(options => BuiltInScopes.AddTo(options.Scopes)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
 
         services.AddProblemDetails();
@@ -42,6 +44,7 @@ public static class IdentityHostingExtensions
         services.AddGatehouseStorage(storage);
         services.AddGatehouseCodes(storage);
         services.AddGatehouseEmail(settings);
+        services.AddGatehouseRevocation(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
@@ -78,6 +81,7 @@ public static class IdentityHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();
+        app.MapFeedsApi();
         return app;
     }
 }

@@ -3,6 +3,7 @@ using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Feeds;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Extensions;
@@ -26,6 +27,7 @@ public static class IdentityHostingExtensions
             throw new GatehouseConfigurationException([exception.Message]);
         }
 
+        BuiltInScopes.AddTo(settings.Scopes);
         var problems = GatehouseOptionsValidator.Check(settings);
         var storage = StorageSettings.Read(builder.Configuration, settings.Database, problems);
         if (problems.Count > 0)
@@ -34,7 +36,7 @@ public static class IdentityHostingExtensions
         }
 
         var services = builder.Services;
-        services.AddOptions<GatehouseOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<GatehouseOptions>().Bind(section).PostConfigure(options => BuiltInScopes.AddTo(options.Scopes)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
 
         services.AddProblemDetails();
@@ -42,6 +44,7 @@ public static class IdentityHostingExtensions
         services.AddGatehouseStorage(storage);
         services.AddGatehouseCodes(storage);
         services.AddGatehouseEmail(settings);
+        services.AddGatehouseRevocation(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
@@ -60,6 +63,7 @@ public static class IdentityHostingExtensions
         services.AddGatehousePasswords();
 
         services.AddGatehouseConnect(settings);
+        services.AddGatehouseAccounts(settings);
         services.AddGatehousePages(settings);
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
@@ -71,6 +75,7 @@ public static class IdentityHostingExtensions
     /// <summary>The request pipeline of the identity service.</summary>
     public static WebApplication UseGatehouseIdentity(this WebApplication app)
     {
+        app.UseGatehouseAccounts();
         app.UseExceptionHandler();
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
@@ -79,6 +84,7 @@ public static class IdentityHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();
+        app.MapFeedsApi();
         return app;
     }
 }

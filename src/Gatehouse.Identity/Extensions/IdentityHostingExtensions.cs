@@ -3,6 +3,8 @@ using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Sessions;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Extensions;
@@ -52,8 +54,10 @@ public static class IdentityHostingExtensions
                 identity.Password.RequiredUniqueChars = 1;
             })
             .AddRoles<GatehouseRole>()
-            .AddEntityFrameworkStores<GatehouseDbContext>();
+            .AddEntityFrameworkStores<GatehouseDbContext>()
+            .AddSignInManager();
 
+        services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
         services.AddGatehousePages(settings);
 
@@ -73,6 +77,7 @@ public static class IdentityHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();
+        app.MapConnectEndpoints();
         return app;
     }
 }

@@ -91,8 +91,8 @@ public sealed class AuthorizationFlow(
 
         var authTime = session.AuthTime() ?? clock.GetUtcNow();
         identity.SetClaim(Claims.AuthenticationTime, authTime.ToUnixTimeSeconds());
-        var methods = session.FindAll(SessionCookie.MethodClaim).Select(claim => claim.Value).Distinct().ToArray();
-        identity.SetClaim(Claims.AuthenticationMethodReference, JsonSerializer.SerializeToElement(methods));
+        // OpenIddict writes amr into ID tokens as a JSON array, even with one value.
+        identity.SetClaims(Claims.AuthenticationMethodReference, [.. session.FindAll(SessionCookie.MethodClaim).Select(claim => claim.Value).Distinct()]);
         var sessionId = session.FindFirst(SessionCookie.SessionIdClaim)?.Value;
         identity.SetClaim(SessionCookie.SessionIdClaim, sessionId);
 

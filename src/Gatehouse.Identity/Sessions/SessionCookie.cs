@@ -45,8 +45,10 @@ public static class SessionCookie
 
     public static IServiceCollection AddGatehouseSession(this IServiceCollection services, GatehouseOptions settings)
     {
-        services.AddAuthentication(Scheme)
-            .AddCookie(Scheme, cookie =>
+        // All of Identity's cookies: signing out (which the stamp validator does) clears the external
+        // and two-factor ones too, so their schemes must exist.
+        services.AddAuthentication(Scheme).AddIdentityCookies();
+        services.ConfigureApplicationCookie(cookie =>
             {
                 cookie.Cookie.Name = CookieName(settings.RequireHttps);
                 cookie.Cookie.HttpOnly = true;

@@ -83,7 +83,7 @@ public sealed class AuthorizationEndpointTests(OidcFixture fixture) : IClassFixt
     [InlineData("response_type", "token", "unsupported_response_type")]
     [InlineData("response_type", "code id_token", "unsupported_response_type")]
     [InlineData("response_type", "id_token", "unsupported_response_type")]
-    [InlineData("scope", "openid orders.read", "invalid_scope")]
+    [InlineData("scope", "openid orders.read", "invalid_request")]
     public async Task Authorize_WithoutS256PkceOrAnotherResponseTypeOrAForeignScope_IsRefusedBeforeAnyCode(string parameter, string? value, string error)
     {
         using var browser = NewBrowser();

@@ -22,7 +22,7 @@ public sealed partial class BrowserFlow : IDisposable
         _http = new HttpClient(new CookieHandler(Cookies) { InnerHandler = handler }) { BaseAddress = baseAddress };
     }
 
-    public static BrowserFlow For(GatehouseApp app) => new(app.Server.BaseAddress, app.Server.CreateHandler());
+    public static BrowserFlow For(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app) => new(app.Server.BaseAddress, app.Server.CreateHandler());
 
     public CookieContainer Cookies { get; }
 

@@ -56,6 +56,15 @@ public sealed class EndSessionModel(SessionTermination sessions, IAntiforgery an
         var request = HttpContext.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The end-session endpoint ran without an OpenID Connect request.");
         var hint = (await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+        if (hint?.GetClaim(Claims.Subject) is null && !string.IsNullOrEmpty(request.IdTokenHint))
+        {
+            // OpenIddict ignores a hint it cannot validate; Gatehouse refuses the request instead.
+            Error = Errors.InvalidRequest;
+            ErrorDescription = "The id_token_hint is not an ID token this server issued.";
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
         var session = await HttpContext.AuthenticateAsync(SessionCookie.Scheme);
         var sessionSubject = session.Principal?.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
         var hintMatches = hint?.GetClaim(Claims.Subject) is { } hinted && (sessionSubject is null || sessionSubject == hinted);

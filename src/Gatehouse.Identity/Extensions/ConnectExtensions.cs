@@ -62,6 +62,12 @@ internal static class ConnectExtensions
                 {
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
+            })
+            // The service's own APIs (feeds) accept its access tokens, checked against its own keys and denylist.
+            .AddValidation(validation =>
+            {
+                validation.UseLocalServer();
+                validation.UseAspNetCore();
             });
 
         // The built-in revocation handler is still used, for stored tokens, from ours.

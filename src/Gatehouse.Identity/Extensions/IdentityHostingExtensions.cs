@@ -3,6 +3,7 @@ using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Feeds;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Extensions;
@@ -26,6 +27,7 @@ public static class IdentityHostingExtensions
             throw new GatehouseConfigurationException([exception.Message]);
         }
 
+        BuiltInScopes.AddTo(settings.Scopes);
         var problems = GatehouseOptionsValidator.Check(settings);
         var storage = StorageSettings.Read(builder.Configuration, settings.Database, problems);
         if (problems.Count > 0)
@@ -34,12 +36,15 @@ public static class IdentityHostingExtensions
         }
 
         var services = builder.Services;
-        services.AddOptions<GatehouseOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<GatehouseOptions>().Bind(section).PostConfigure(options => BuiltInScopes.AddTo(options.Scopes)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
 
         services.AddProblemDetails();
         services.AddAuthorization();
         services.AddGatehouseStorage(storage);
+        services.AddGatehouseCodes(storage);
+        services.AddGatehouseEmail(settings);
+        services.AddGatehouseRevocation(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
@@ -55,6 +60,7 @@ public static class IdentityHostingExtensions
             .AddEntityFrameworkStores<GatehouseDbContext>();
 
         services.AddGatehouseConnect(settings);
+        services.AddGatehouseAccounts(settings);
         services.AddGatehousePages(settings);
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
@@ -66,6 +72,7 @@ public static class IdentityHostingExtensions
     /// <summary>The request pipeline of the identity service.</summary>
     public static WebApplication UseGatehouseIdentity(this WebApplication app)
     {
+        app.UseGatehouseAccounts();
         app.UseExceptionHandler();
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
@@ -74,6 +81,7 @@ public static class IdentityHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();
+        app.MapFeedsApi();
         return app;
     }
 }

@@ -1,7 +1,6 @@
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
-using Gatehouse.Identity.Revocation;
 using Gatehouse.ServiceDefaults;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -14,7 +13,8 @@ internal static class StorageExtensions
 {
     /// <summary>
     /// The database (SQLite or PostgreSQL) and the distributed stores (Redis, or in-process when no
-    /// Redis is configured): cache, access-token denylist, pub/sub and Data Protection keys.
+    /// Redis is configured): cache and Data Protection keys. The denylist is added by
+    /// <see cref="RevocationExtensions.AddGatehouseRevocation"/>.
     /// </summary>
     public static IServiceCollection AddGatehouseStorage(this IServiceCollection services, StorageSettings storage)
     {
@@ -46,7 +46,6 @@ internal static class StorageExtensions
             services.AddStackExchangeRedisCache(cache => cache.InstanceName = "gatehouse:cache:");
             services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
                 .Configure<IConnectionMultiplexer>((cache, redis) => cache.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
-            services.AddSingleton<IAccessTokenDenylist, RedisAccessTokenDenylist>();
             services.AddSingleton<RedisClientRegistrationChanges>();
             services.AddSingleton<IClientRegistrationChanges>(provider => provider.GetRequiredService<RedisClientRegistrationChanges>());
             services.AddHostedService(provider => provider.GetRequiredService<RedisClientRegistrationChanges>());
@@ -63,7 +62,6 @@ internal static class StorageExtensions
         else
         {
             services.AddDistributedMemoryCache();
-            services.AddSingleton<IAccessTokenDenylist, MemoryAccessTokenDenylist>();
             services.AddSingleton<IClientRegistrationChanges, LocalClientRegistrationChanges>();
             dataProtection.PersistKeysToDbContext<GatehouseDbContext>();
         }

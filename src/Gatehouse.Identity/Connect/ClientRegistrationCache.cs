@@ -15,7 +15,7 @@ namespace Gatehouse.Identity.Connect;
 /// setting or requirement it has never heard of, a key set, a public client) is marked ineligible, so
 /// such a client is always served by the full OpenIddict pipeline and nothing it carries is dropped.
 /// </summary>
-public sealed record ClientRegistration(
+public sealed record CachedClient(
     string ClientId,
     string? DisplayName,
     string? SecretHash,
@@ -54,7 +54,7 @@ public sealed record ClientRegistration(
 
     /// <param name="descriptor">The application as stored.</param>
     /// <param name="permissions">Its permissions in stored order (the descriptor holds them as a set).</param>
-    public static ClientRegistration From(OpenIddictApplicationDescriptor descriptor, ImmutableArray<string> permissions)
+    public static CachedClient From(OpenIddictApplicationDescriptor descriptor, ImmutableArray<string> permissions)
     {
         var clientId = descriptor.ClientId ?? "";
         TimeSpan? lifetime = null;
@@ -79,7 +79,7 @@ public sealed record ClientRegistration(
         };
 
         var allowedScopes = ClientCredentialsGrant.AllowedScopes(permissions);
-        return new ClientRegistration(
+        return new CachedClient(
             clientId,
             descriptor.DisplayName,
             descriptor.ClientSecret,
@@ -98,7 +98,7 @@ public sealed record ClientRegistration(
 }
 
 /// <summary>
-/// A process-wide, short-lived cache of <see cref="ClientRegistration"/>s, so that a service calling
+/// A process-wide, short-lived cache of <see cref="CachedClient"/>s, so that a service calling
 /// the token endpoint hundreds of times a second does not cost a database query per call. Entries live
 /// <see cref="Lifetime"/> at most; a change made through the application manager empties the cache at
 /// once on this node and, through <see cref="IClientRegistrationChanges"/>, on every other node.
@@ -115,7 +115,7 @@ public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimePro
     // Bumped by every invalidation; a load that raced with one is not stored.
     private long _generation;
 
-    public async ValueTask<ClientRegistration?> GetAsync(string clientId, CancellationToken cancellationToken)
+    public async ValueTask<CachedClient?> GetAsync(string clientId, CancellationToken cancellationToken)
     {
         var now = time.GetTimestamp();
         if (_entries.TryGetValue(clientId, out var entry) && now < entry.ExpiresAt)
@@ -149,7 +149,7 @@ public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimePro
         _entries.Clear();
     }
 
-    private async ValueTask<ClientRegistration?> LoadAsync(string clientId, CancellationToken cancellationToken)
+    private async ValueTask<CachedClient?> LoadAsync(string clientId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
@@ -161,10 +161,10 @@ public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimePro
 
         var descriptor = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(descriptor, application, cancellationToken);
-        return ClientRegistration.From(descriptor, await applications.GetPermissionsAsync(application, cancellationToken));
+        return CachedClient.From(descriptor, await applications.GetPermissionsAsync(application, cancellationToken));
     }
 
-    private sealed record Entry(ClientRegistration Registration, long ExpiresAt);
+    private sealed record Entry(CachedClient Registration, long ExpiresAt);
 }
 
 /// <summary>Tells every node that a client's registration changed, so cached copies are dropped.</summary>

@@ -4,6 +4,8 @@ using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Feeds;
+using Gatehouse.Identity.Sessions;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Extensions;
@@ -57,8 +59,10 @@ public static class IdentityHostingExtensions
                 identity.Password.RequiredUniqueChars = 1;
             })
             .AddRoles<GatehouseRole>()
-            .AddEntityFrameworkStores<GatehouseDbContext>();
+            .AddEntityFrameworkStores<GatehouseDbContext>()
+            .AddSignInManager();
 
+        services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
         services.AddGatehouseAccounts(settings);
         services.AddGatehousePages(settings);
@@ -82,6 +86,7 @@ public static class IdentityHostingExtensions
         app.UseAuthorization();
         app.UseGatehousePages();
         app.MapFeedsApi();
+        app.MapConnectEndpoints();
         return app;
     }
 }

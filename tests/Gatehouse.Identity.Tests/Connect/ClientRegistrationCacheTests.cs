@@ -118,6 +118,28 @@ public sealed class ClientRegistrationCacheTests
         Assert.Equal(2, grants.Standard);
     }
 
+    [Fact]
+    public async Task ClientWithReferenceAccessTokens_KeepsGettingThemFromOpenIddict()
+    {
+        await using var storage = await TestStorage.CreateAsync();
+        await using var node = new GatehouseApp(storage, new Dictionary<string, string?>
+        {
+            ["Gatehouse:Clients:opaque-service:Secret"] = "opaque-service-secret-0001",
+            ["Gatehouse:Clients:opaque-service:GrantTypes:0"] = "client_credentials",
+            ["Gatehouse:Clients:opaque-service:Scopes:0"] = "images.read",
+            ["Gatehouse:Clients:opaque-service:AccessTokenFormat"] = "reference",
+        });
+        using var grants = new GrantCounter(node.Services);
+        var http = node.CreateClient();
+
+        var first = await http.GetAccessTokenAsync("opaque-service", "opaque-service-secret-0001", "images.read");
+        var second = await http.GetAccessTokenAsync("opaque-service", "opaque-service-secret-0001", "images.read");
+
+        Assert.DoesNotContain('.', first);
+        Assert.DoesNotContain('.', second);
+        Assert.Equal(0, grants.Fast);
+    }
+
     private static async Task ChangeClientAsync(GatehouseApp node, string clientId, Action<OpenIddictApplicationDescriptor> change)
     {
         await using var scope = node.Services.CreateAsyncScope();

@@ -42,7 +42,7 @@ public static class IdentityHostingExtensions
         services.AddProblemDetails();
         services.AddAuthorization();
         services.AddGatehouseStorage(storage);
-        services.AddGatehouseRevocation(storage);
+        services.AddGatehouseFeeds(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {

@@ -23,6 +23,9 @@ public sealed partial class ConfiguredRegistrations(
     /// <summary>Marks applications that configuration owns (others come from the admin API).</summary>
     public const string SourceProperty = "gatehouse_source";
 
+    /// <summary>Marks applications of the operator itself (first-party).</summary>
+    public const string FirstPartyProperty = "gatehouse_first_party";
+
     public async Task ApplyAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -70,10 +73,20 @@ public sealed partial class ConfiguredRegistrations(
         {
             ClientId = clientId,
             ClientSecret = client.Secret,
-            ClientType = ClientTypes.Confidential,
+            ClientType = client.Type == ClientKinds.Public ? ClientTypes.Public : ClientTypes.Confidential,
             DisplayName = client.DisplayName ?? clientId,
         };
         descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, Permissions.Endpoints.Revocation]);
+        if (client.AllowAccountsApi)
+        {
+            descriptor.Permissions.Add(Accounts.AccountClients.AccountsApiPermission);
+        }
+
+        if (client.FirstParty)
+        {
+            descriptor.Properties[FirstPartyProperty] = System.Text.Json.JsonSerializer.SerializeToElement(true);
+        }
+
         if (client.AllowIntrospection)
         {
             descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
@@ -104,7 +117,10 @@ public sealed partial class ConfiguredRegistrations(
             && current.Permissions.SetEquals(descriptor.Permissions)
             && current.Settings.Count == descriptor.Settings.Count
             && !current.Settings.Except(descriptor.Settings).Any()
-            && await applicationManager.ValidateClientSecretAsync(existing, client.Secret!, cancellationToken);
+            && current.Properties.ContainsKey(FirstPartyProperty) == client.FirstParty
+            && (client.Secret is null
+                ? current.ClientType == ClientTypes.Public
+                : await applicationManager.ValidateClientSecretAsync(existing, client.Secret, cancellationToken));
         if (!unchanged)
         {
             await applicationManager.UpdateAsync(existing, descriptor, cancellationToken);

@@ -93,6 +93,14 @@ public sealed class TokenOptions
 
     /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
     public string SigningAlgorithm { get; set; } = SigningAlgorithms.ES256;
+
+    public const string ClientCredentialsFastPathKey = "Gatehouse:Tokens:ClientCredentialsFastPath";
+
+    /// <summary>
+    /// Answer plain client-credentials requests without OpenIddict's event pipeline (same checks, same
+    /// tokens). It switches itself off when OpenIddict has handlers it does not know.
+    /// </summary>
+    public bool ClientCredentialsFastPath { get; set; } = true;
 }
 
 public static class SigningAlgorithms
@@ -120,7 +128,16 @@ public sealed class ClientOptions
 {
     public string? DisplayName { get; set; }
 
-    /// <summary>The client secret; stored only as a hash. Required: configuration clients are confidential.</summary>
+    /// <summary><c>confidential</c> (default: holds a secret) or <c>public</c> (an app on a user's device).</summary>
+    public string Type { get; set; } = ClientKinds.Confidential;
+
+    /// <summary>An application of the same operator as this service (its own web or mobile app).</summary>
+    public bool FirstParty { get; set; }
+
+    /// <summary>May call the account API under <c>/auth</c>; only first-party clients may.</summary>
+    public bool AllowAccountsApi { get; set; }
+
+    /// <summary>The client secret; stored only as a hash. Required for confidential clients, refused for public ones.</summary>
     public string? Secret { get; set; }
 
     public List<string> GrantTypes { get; set; } = [];
@@ -136,6 +153,12 @@ public sealed class ClientOptions
 
     /// <summary>Overrides <see cref="TokenOptions.AccessTokenLifetime"/> for this client.</summary>
     public TimeSpan? AccessTokenLifetime { get; set; }
+}
+
+public static class ClientKinds
+{
+    public const string Confidential = "confidential";
+    public const string Public = "public";
 }
 
 public sealed class ScopeOptions

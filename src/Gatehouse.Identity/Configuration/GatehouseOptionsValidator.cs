@@ -94,16 +94,35 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
                 problems.Add($"{key}: '{clientId}' is not a valid client id (letters, digits and . _ : -, at most 100).");
             }
 
-            if (string.IsNullOrEmpty(client.Secret))
+            var isPublic = client.Type == ClientKinds.Public;
+            if (client.Type is not (ClientKinds.Confidential or ClientKinds.Public))
             {
-                problems.Add($"{key}:Secret is missing; clients registered from configuration are confidential.");
+                problems.Add($"{key}:Type is '{client.Type}'; use '{ClientKinds.Confidential}' or '{ClientKinds.Public}'.");
             }
-            else if (client.Secret.Length < MinSecretLength)
+            else if (isPublic && !string.IsNullOrEmpty(client.Secret))
+            {
+                problems.Add($"{key}:Secret is set but {key}:Type is 'public'; a public client cannot keep a secret, remove it.");
+            }
+            else if (!isPublic && string.IsNullOrEmpty(client.Secret))
+            {
+                problems.Add($"{key}:Secret is missing; confidential clients authenticate with a secret.");
+            }
+            else if (!isPublic && client.Secret!.Length < MinSecretLength)
             {
                 problems.Add($"{key}:Secret is {client.Secret.Length} characters long; use at least {MinSecretLength} random characters.");
             }
 
-            if (client.GrantTypes.Count == 0)
+            if (isPublic && client.GrantTypes.Contains("client_credentials"))
+            {
+                problems.Add($"{key}:GrantTypes contains 'client_credentials', which a public client cannot use.");
+            }
+
+            if (client.AllowAccountsApi && !client.FirstParty)
+            {
+                problems.Add($"{key}:AllowAccountsApi is true but {key}:FirstParty is not; only first-party clients may use the account API.");
+            }
+
+            if (client.GrantTypes.Count == 0 && !client.AllowAccountsApi)
             {
                 problems.Add($"{key}:GrantTypes is empty; list the grants this client uses, for example 'client_credentials'.");
             }
@@ -129,6 +148,8 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             }
         }
 
+        CheckAccounts(options.Accounts, problems);
+
         if (options.Admin is { } admin && (admin.Email is not null || admin.Password is not null))
         {
             if (string.IsNullOrWhiteSpace(admin.Email) || !MailAddress.TryCreate(admin.Email, out _))
@@ -142,7 +163,50 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             }
         }
 
+        options.Codes.Check($"{root}:Codes", problems);
+        options.Email.Check($"{root}:Email", problems);
         return problems;
+    }
+
+    private static void CheckAccounts(AccountOptions accounts, List<string> problems)
+    {
+        const string key = GatehouseOptions.Section + ":Accounts";
+        if (accounts.RefreshTokenLifetime < TimeSpan.FromMinutes(5) || accounts.RefreshTokenLifetime > accounts.SessionLifetime)
+        {
+            problems.Add($"{key}:RefreshTokenLifetime is {accounts.RefreshTokenLifetime}; use at least 00:05:00 and no more than {key}:SessionLifetime ({accounts.SessionLifetime}).");
+        }
+
+        if (accounts.FlowLifetime < TimeSpan.FromMinutes(1) || accounts.FlowLifetime > TimeSpan.FromHours(1))
+        {
+            problems.Add($"{key}:FlowLifetime is {accounts.FlowLifetime}; use between 00:01:00 and 01:00:00.");
+        }
+
+        if (accounts.MaxBodyBytes is < 1024 or > 1024 * 1024)
+        {
+            problems.Add($"{key}:MaxBodyBytes is {accounts.MaxBodyBytes}; use a value between 1024 and 1048576.");
+        }
+
+        var lockout = accounts.Lockout;
+        if (lockout.MaxFailedAttempts is < 1 or > 100)
+        {
+            problems.Add($"{key}:Lockout:MaxFailedAttempts is {lockout.MaxFailedAttempts}; use between 1 and 100.");
+        }
+
+        if (lockout.FirstWait <= TimeSpan.Zero || lockout.MaxWait < lockout.FirstWait)
+        {
+            problems.Add($"{key}:Lockout:FirstWait ({lockout.FirstWait}) must be positive and no longer than {key}:Lockout:MaxWait ({lockout.MaxWait}).");
+        }
+
+        var limits = accounts.RateLimits;
+        if (limits.Window < TimeSpan.FromSeconds(1) || limits.PerIpPermits < 1 || limits.PerAccountPermits < 1)
+        {
+            problems.Add($"{key}:RateLimits needs a Window of at least 00:00:01 and PerIpPermits and PerAccountPermits of at least 1.");
+        }
+
+        foreach (var proxy in accounts.TrustedProxies.Where(proxy => !System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _)))
+        {
+            problems.Add($"{key}:TrustedProxies contains '{proxy}', which is neither an IP address nor a CIDR network.");
+        }
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9._:\-]{1,100}$")]

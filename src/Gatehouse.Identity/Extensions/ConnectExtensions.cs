@@ -16,6 +16,10 @@ internal static class ConnectExtensions
         services.AddSingleton<ServerKeyRing>();
         services.AddSingleton<VerifiedSecretCache>();
         services.AddSingleton<ScopeResourceCatalog>();
+        services.AddSingleton<TokenMetrics>();
+        services.AddSingleton<ClientRegistrationCache>();
+        services.AddSingleton<ClientCredentialsFastPathState>();
+        services.AddHostedService<ClientCredentialsFastPathStartup>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeyRingOptionsSetup>();
 
         services.AddOpenIddict()

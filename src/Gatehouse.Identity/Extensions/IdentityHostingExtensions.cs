@@ -42,6 +42,8 @@ public static class IdentityHostingExtensions
         services.AddProblemDetails();
         services.AddAuthorization();
         services.AddGatehouseStorage(storage);
+        services.AddGatehouseCodes(storage);
+        services.AddGatehouseEmail(settings);
         services.AddGatehouseFeeds(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
@@ -58,6 +60,7 @@ public static class IdentityHostingExtensions
             .AddEntityFrameworkStores<GatehouseDbContext>();
 
         services.AddGatehouseConnect(settings);
+        services.AddGatehouseAccounts(settings);
         services.AddGatehousePages(settings);
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
@@ -69,10 +72,12 @@ public static class IdentityHostingExtensions
     /// <summary>The request pipeline of the identity service.</summary>
     public static WebApplication UseGatehouseIdentity(this WebApplication app)
     {
+        app.UseGatehouseAccounts();
         app.UseExceptionHandler();
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();

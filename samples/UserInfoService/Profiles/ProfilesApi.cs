@@ -7,12 +7,12 @@ namespace Gatehouse.Samples.UserInfo.Profiles;
 
 /// <summary>
 /// Public profiles by user id. Other services get user ids from their own APIs and ask here for
-/// names and avatars. The email is included only for callers whose token grants <c>profiles:email</c>.
+/// names and avatars. The email is included only for callers whose token grants <c>profiles.email</c>.
 /// </summary>
 public static class ProfilesApi
 {
-    public const string ReadScope = "profiles:read";
-    public const string EmailScope = "profiles:email";
+    public const string ReadScope = "profiles.read";
+    public const string EmailScope = "profiles.email";
     public const int MaxIdsPerRequest = 100;
 
     public static IEndpointRouteBuilder MapProfilesApi(this IEndpointRouteBuilder app)

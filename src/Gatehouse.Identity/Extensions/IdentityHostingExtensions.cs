@@ -46,7 +46,7 @@ public static class IdentityHostingExtensions
         services.AddGatehouseStorage(storage);
         services.AddGatehouseCodes(storage);
         services.AddGatehouseEmail(settings);
-        services.AddGatehouseRevocation(storage);
+        services.AddGatehouseFeeds(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {

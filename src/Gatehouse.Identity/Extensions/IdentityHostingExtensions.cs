@@ -74,6 +74,7 @@ public static class IdentityHostingExtensions
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseBrowserClientCors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();

@@ -51,7 +51,6 @@ public sealed class BrowserEndpointBadInputTests(OidcFixture fixture) : IClassFi
     [InlineData("?client_id=web-app")]
     [InlineData("?response_type=code")]
     [InlineData("?client_id=web-app&redirect_uri=https%3A%2F%2Fweb.example.com%2Fsignin-oidc")]
-    [InlineData("?client_id=%00%01&redirect_uri=%00&response_type=code&scope=openid")]
     [InlineData("?client_id=web-app&redirect_uri=not-a-uri&response_type=code&scope=openid")]
     public async Task Authorize_WithMissingOrMalformedParameters_ShowsAnErrorPageWithoutRedirect(string query)
     {
@@ -60,6 +59,19 @@ public sealed class BrowserEndpointBadInputTests(OidcFixture fixture) : IClassFi
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Null(response.Headers.Location);
         Assert.Contains("cannot be completed", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("/connect/authorize?client_id=%00%01&redirect_uri=%00&response_type=code&scope=openid")]
+    [InlineData("/connect/endsession?client_id=web%00app")]
+    [InlineData("/connect/token?client_id=web%00app")]
+    public async Task Endpoint_WithANulCharacter_IsInvalidRequestWithoutRedirect(string url)
+    {
+        using var response = await _http.GetAsync(url, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Equal("invalid_request", (await response.ReadJsonAsync()).GetProperty("error").GetString());
     }
 
     [Theory]

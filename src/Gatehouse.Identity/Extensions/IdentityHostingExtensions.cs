@@ -84,6 +84,7 @@ public static class IdentityHostingExtensions
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseBrowserClientCors();
         app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();

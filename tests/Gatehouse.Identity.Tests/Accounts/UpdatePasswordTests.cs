@@ -46,6 +46,45 @@ public sealed class UpdatePasswordTests(GatehouseFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task UpdatePassword_AlsoRevokesTheUsersOAuthTokensAndAuthorizations()
+    {
+        var email = AccountApi.NewEmail();
+        var user = await AccountApi.CreateUserAsync(fixture.App, email, Password);
+        var pair = await _api.SignInAsync(email, Password);
+        var ct = TestContext.Current.CancellationToken;
+        object token, authorization;
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var authorizations = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictAuthorizationManager>();
+            var tokens = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictTokenManager>();
+            authorization = await authorizations.CreateAsync(new OpenIddict.Abstractions.OpenIddictAuthorizationDescriptor
+            {
+                Subject = user.Id.ToString(), Status = "valid", Type = "permanent", CreationDate = DateTimeOffset.UtcNow,
+            }, ct);
+            token = await tokens.CreateAsync(new OpenIddict.Abstractions.OpenIddictTokenDescriptor
+            {
+                Subject = user.Id.ToString(), Status = "valid", Type = "refresh_token",
+                AuthorizationId = await authorizations.GetIdAsync(authorization, ct),
+                CreationDate = DateTimeOffset.UtcNow, ExpirationDate = DateTimeOffset.UtcNow.AddDays(1),
+            }, ct);
+        }
+
+        using var response = await _api.SendAsync(HttpMethod.Patch, "/auth/update-password",
+            new { current_password = Password, new_password = NewPassword }, pair.AccessToken);
+        await AccountApi.ReadPairAsync(response);
+
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var authorizations = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictAuthorizationManager>();
+            var tokens = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictTokenManager>();
+            var storedToken = await tokens.FindByIdAsync((await tokens.GetIdAsync(token, ct))!, ct);
+            Assert.Equal("revoked", await tokens.GetStatusAsync(storedToken!, ct));
+            var storedAuthorization = await authorizations.FindByIdAsync((await authorizations.GetIdAsync(authorization, ct))!, ct);
+            Assert.Equal("revoked", await authorizations.GetStatusAsync(storedAuthorization!, ct));
+        }
+    }
+
+    [Fact]
     public async Task UpdatePassword_WithAWrongCurrentPassword_IsRefused_AndCountsTowardsLockout()
     {
         var email = AccountApi.NewEmail();

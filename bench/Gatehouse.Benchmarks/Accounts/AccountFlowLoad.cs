@@ -94,6 +94,15 @@ internal static class AccountFlowLoad
 
         Console.WriteLine($"pure hash verification: {hashTotal / rounds:F1}/s; sign-in: {signInTotal / rounds:F1}/s; sign-in / pure hash: {signInTotal / hashTotal:F3}");
 
+        // No enumeration: an unknown email must cost as much as a wrong password (and a reset as much
+        // for an unknown address as for a known one). Sequential requests, mean time each.
+        var wrongPassword = await MeanMillisecondsAsync(http, "/auth/sign-in", i => new { email = emails[i % emails.Length], password = "wrong-" + Password });
+        var unknownEmail = await MeanMillisecondsAsync(http, "/auth/sign-in", i => new { email = $"nobody-{i}@example.com", password = "wrong-" + Password });
+        var resetKnown = await MeanMillisecondsAsync(http, "/auth/reset-password", i => new { email = emails[i % emails.Length] });
+        var resetUnknown = await MeanMillisecondsAsync(http, "/auth/reset-password", i => new { email = $"nobody-{i}@example.com" });
+        Console.WriteLine($"mean time, sign-in: wrong password {wrongPassword:F1} ms, unknown email {unknownEmail:F1} ms; " +
+            $"reset: known email {resetKnown:F1} ms, unknown email {resetUnknown:F1} ms");
+
         var sessions = int.Parse(options.GetValueOrDefault("sessions", "32"), System.Globalization.CultureInfo.InvariantCulture);
         var chains = new string[sessions];
         for (var i = 0; i < sessions; i++)
@@ -142,6 +151,17 @@ internal static class AccountFlowLoad
         })).ToArray();
         Task.WaitAll(workers);
         return new Rate(done / stop.Elapsed.TotalSeconds, failures);
+    }
+
+    private static async Task<double> MeanMillisecondsAsync(HttpClient http, string path, Func<int, object> body, int count = 20)
+    {
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            using var response = await http.PostAsJsonAsync(path, body(i));
+        }
+
+        return watch.Elapsed.TotalMilliseconds / count;
     }
 
     private static async Task<string> RefreshTokenOf(HttpResponseMessage response)

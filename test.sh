@@ -17,6 +17,9 @@ install_missing() {
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
   # Hosted pages are tested in a real headless Chromium (Debian's package, driven by Playwright).
   [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+  # Email is tested against a real SMTP server on loopback (node's smtp-server, tests/smtp-mailbox).
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
   if [ ${#packages[@]} -gt 0 ]; then
     say "installing ${packages[*]}"
     as_root apt-get update -qq
@@ -93,6 +96,8 @@ run_suite() {
 }
 
 install_missing
+say "installing the test SMTP server"
+(cd tests/smtp-mailbox && npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1) || { cat "$work/npm.log"; exit 1; }
 say "building"
 dotnet build Gatehouse.slnx -c Release >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 

@@ -24,7 +24,6 @@ public sealed record AccountClient(
 /// </summary>
 public sealed class AccountClients(
     IOpenIddictApplicationManager applications,
-    IOpenIddictScopeManager scopes,
     ScopeResourceCatalog scopeResources,
     IMemoryCache cache,
     IOptions<GatehouseOptions> options)
@@ -90,7 +89,7 @@ public sealed class AccountClients(
         ImmutableArray<string> granted = [.. permissions
             .Where(permission => permission.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
             .Select(permission => permission[Permissions.Prefixes.Scope.Length..])];
-        var audiences = await scopeResources.GetResourcesAsync(granted, scopes, cancellationToken);
+        var audiences = await scopeResources.GetResourcesAsync(granted, cancellationToken);
 
         var settings = await applications.GetSettingsAsync(application, cancellationToken);
         var lifetime = settings.TryGetValue(Settings.TokenLifetimes.AccessToken, out var configured)

@@ -42,6 +42,43 @@ public sealed class GatehouseOptions
 
     /// <summary>Account flows: sign-up, sign-in, refresh tokens, lockout and rate limits.</summary>
     public AccountOptions Accounts { get; set; } = new();
+
+    /// <summary>The browser session of the hosted pages and the OpenID Connect flows.</summary>
+    public SessionOptions Session { get; set; } = new();
+}
+
+public sealed class SessionOptions
+{
+    /// <summary>A session unused this long ends (sliding).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>A session ends this long after sign-in, however active it is.</summary>
+    public TimeSpan AbsoluteLifetime { get; set; } = TimeSpan.FromHours(12);
+}
+
+/// <summary>
+/// Scopes every Gatehouse has, whatever the configuration says: reading the revocation and user
+/// feeds (audience: the identity service itself) and managing a service's object permissions (no
+/// audience of its own: the token's audience comes from the service's scopes requested with it).
+/// </summary>
+public static class BuiltInScopes
+{
+    public const string Revocations = "gatehouse:revocations";
+    public const string Events = "gatehouse:events";
+    public const string PermissionsAdmin = "permissions:admin";
+
+    /// <summary>The audience of tokens for the identity service's own APIs.</summary>
+    public const string IdentityAudience = "gatehouse";
+
+    public static bool IsBuiltIn(string scope) => scope is Revocations or Events or PermissionsAdmin;
+
+    /// <summary>Adds the built-in scopes that <paramref name="scopes"/> does not define itself.</summary>
+    public static void AddTo(Dictionary<string, ScopeOptions> scopes)
+    {
+        scopes.TryAdd(Revocations, new ScopeOptions { DisplayName = "Read the revocation feed", Resources = [IdentityAudience] });
+        scopes.TryAdd(Events, new ScopeOptions { DisplayName = "Read the user events feed", Resources = [IdentityAudience] });
+        scopes.TryAdd(PermissionsAdmin, new ScopeOptions { DisplayName = "Manage object permissions" });
+    }
 }
 
 public sealed class DatabaseOptions
@@ -66,8 +103,22 @@ public sealed class TokenOptions
 {
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Sliding lifetime of refresh tokens issued to users (each use rotates the token).</summary>
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Longest a refresh-token family may live from the sign-in that started it.</summary>
+    public TimeSpan RefreshTokenAbsoluteLifetime { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
     public string SigningAlgorithm { get; set; } = SigningAlgorithms.ES256;
+
+    public const string ClientCredentialsFastPathKey = "Gatehouse:Tokens:ClientCredentialsFastPath";
+
+    /// <summary>
+    /// Answer plain client-credentials requests without OpenIddict's event pipeline (same checks, same
+    /// tokens). It switches itself off when OpenIddict has handlers it does not know.
+    /// </summary>
+    public bool ClientCredentialsFastPath { get; set; } = true;
 }
 
 public static class SigningAlgorithms
@@ -107,6 +158,30 @@ public sealed class ClientOptions
     /// <summary>The client secret; stored only as a hash. Required for confidential clients, refused for public ones.</summary>
     public string? Secret { get; set; }
 
+    /// <summary>Where authorization responses may go, compared exactly (a loopback URI of a public client may change port).</summary>
+    public List<string> RedirectUris { get; set; } = [];
+
+    /// <summary>Where the browser may be sent back after RP-initiated logout, compared exactly.</summary>
+    public List<string> PostLogoutRedirectUris { get; set; } = [];
+
+    /// <summary>Receives OpenID Connect back-channel logout tokens when a user's session ends.</summary>
+    public string? BackChannelLogoutUri { get; set; }
+
+    /// <summary><c>jwt</c> (default) or <c>reference</c>: an opaque access token the gateway exchanges for a JWT.</summary>
+    public string AccessTokenFormat { get; set; } = AccessTokenFormats.Jwt;
+
+    /// <summary>How long an unused refresh token stays valid; every use rotates it and restarts this period.</summary>
+    public TimeSpan? RefreshTokenLifetime { get; set; }
+
+    /// <summary>How long a chain of rotated refresh tokens may last from the sign-in that started it.</summary>
+    public TimeSpan? RefreshTokenAbsoluteLifetime { get; set; }
+
+    /// <summary>May exchange an access token for a short-lived JWT (RFC 8693 token exchange).</summary>
+    public bool AllowTokenExchange { get; set; }
+
+    /// <summary>May ask for signed JWT introspection responses (RFC 9701); implies introspection.</summary>
+    public bool AllowJwtIntrospection { get; set; }
+
     public List<string> GrantTypes { get; set; } = [];
 
     /// <summary>Scopes the client may request.</summary>
@@ -126,6 +201,12 @@ public static class ClientKinds
 {
     public const string Confidential = "confidential";
     public const string Public = "public";
+}
+
+public static class AccessTokenFormats
+{
+    public const string Jwt = "jwt";
+    public const string Reference = "reference";
 }
 
 public sealed class ScopeOptions

@@ -16,6 +16,10 @@ internal static class ConnectExtensions
         services.AddSingleton<ServerKeyRing>();
         services.AddSingleton<VerifiedSecretCache>();
         services.AddSingleton<ScopeResourceCatalog>();
+        services.AddSingleton<TokenMetrics>();
+        services.AddSingleton<ClientRegistrationCache>();
+        services.AddSingleton<ClientCredentialsFastPathState>();
+        services.AddHostedService<ClientCredentialsFastPathStartup>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeyRingOptionsSetup>();
 
         services.AddOpenIddict()
@@ -33,15 +37,19 @@ internal static class ConnectExtensions
 
                 server.SetTokenEndpointUris("connect/token")
                     .SetIntrospectionEndpointUris("connect/introspect")
-                    .SetRevocationEndpointUris("connect/revoke");
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetAuthorizationEndpointUris("connect/authorize")
+                    .SetEndSessionEndpointUris("connect/endsession")
+                    .SetUserInfoEndpointUris("connect/userinfo");
 
                 server.AllowClientCredentialsFlow();
+                BrowserFlows.Configure(server, settings);
 
                 // RFC 9068 JWT access tokens: signed, readable by every resource server, short-lived.
                 server.DisableAccessTokenEncryption();
                 server.SetAccessTokenLifetime(settings.Tokens.AccessTokenLifetime);
 
-                server.RegisterScopes([.. settings.Scopes.Keys]);
+                server.RegisterScopes([.. settings.Scopes.Keys, .. GatehouseOptionsValidator.StandardScopes]);
                 server.RegisterResources([.. settings.Clients.Values
                     .SelectMany(client => client.Resources)
                     .Distinct(StringComparer.Ordinal)
@@ -53,15 +61,33 @@ internal static class ConnectExtensions
                 server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor);
                 server.AddEventHandler(RevokeTokenOrDenylistAccessToken.Descriptor);
 
-                var aspNetCore = server.UseAspNetCore();
+                var aspNetCore = server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableErrorPassthrough();
                 if (!settings.RequireHttps)
                 {
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
+            })
+            // The service's own APIs (feeds) accept its access tokens, checked against its own keys and denylist.
+            .AddValidation(validation =>
+            {
+                validation.UseLocalServer();
+                validation.UseAspNetCore();
             });
 
         // The built-in revocation handler is still used, for stored tokens, from ours.
         services.AddScoped<OpenIddictServerHandlers.Revocation.RevokeToken>();
+        BrowserFlows.AddServices(services);
         return services;
+    }
+
+    /// <summary>The endpoints Gatehouse answers itself after OpenIddict has validated the request.</summary>
+    public static IEndpointRouteBuilder MapConnectEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapUserInfo();
+        return endpoints;
     }
 }

@@ -3,6 +3,9 @@ using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Feeds;
+using Gatehouse.Identity.Sessions;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Extensions;
@@ -26,6 +29,7 @@ public static class IdentityHostingExtensions
             throw new GatehouseConfigurationException([exception.Message]);
         }
 
+        BuiltInScopes.AddTo(settings.Scopes);
         var problems = GatehouseOptionsValidator.Check(settings);
         var storage = StorageSettings.Read(builder.Configuration, settings.Database, problems);
         if (problems.Count > 0)
@@ -34,12 +38,15 @@ public static class IdentityHostingExtensions
         }
 
         var services = builder.Services;
-        services.AddOptions<GatehouseOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<GatehouseOptions>().Bind(section).PostConfigure(options => BuiltInScopes.AddTo(options.Scopes)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
 
         services.AddProblemDetails();
         services.AddAuthorization();
         services.AddGatehouseStorage(storage);
+        services.AddGatehouseCodes(storage);
+        services.AddGatehouseEmail(settings);
+        services.AddGatehouseRevocation(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
@@ -52,8 +59,10 @@ public static class IdentityHostingExtensions
                 identity.Password.RequiredUniqueChars = 1;
             })
             .AddRoles<GatehouseRole>()
-            .AddEntityFrameworkStores<GatehouseDbContext>();
+            .AddEntityFrameworkStores<GatehouseDbContext>()
+            .AddSignInManager();
 
+        services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
         services.AddGatehouseAccounts(settings);
         services.AddGatehousePages(settings);
@@ -72,9 +81,12 @@ public static class IdentityHostingExtensions
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();
+        app.MapFeedsApi();
+        app.MapConnectEndpoints();
         return app;
     }
 }

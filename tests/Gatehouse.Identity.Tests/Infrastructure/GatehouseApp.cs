@@ -63,7 +63,7 @@ public sealed class GatehouseApp(TestStorage storage, IReadOnlyDictionary<string
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        foreach (var (key, value) in BaseSettings.Concat(storage.Settings()))
+        foreach (var (key, value) in BaseSettings.Concat(TestMailbox.Shared.Settings()).Concat(storage.Settings()))
         {
             if (overrides is null || !overrides.ContainsKey(key))
             {

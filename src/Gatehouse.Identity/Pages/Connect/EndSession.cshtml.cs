@@ -1,0 +1,91 @@
+using Gatehouse.Identity.Connect;
+using Gatehouse.Identity.Sessions;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Gatehouse.Identity.Pages.Connect;
+
+/// <summary>
+/// RP-initiated logout. OpenIddict has checked the <c>id_token_hint</c> and that
+/// <c>post_logout_redirect_uri</c> is registered for the client, exactly; a request it refused shows
+/// the error here and redirects nowhere. With a valid hint for the signed-in user (or no session at
+/// all) the session ends at once; otherwise the user confirms first, so no third party can sign
+/// them out with a link.
+/// </summary>
+[IgnoreAntiforgeryToken] // clients may POST end-session requests; the confirmation form is checked by hand below
+[ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
+public sealed class EndSessionModel(SessionTermination sessions, IAntiforgery antiforgery) : PageModel
+{
+    public string? Error { get; private set; }
+
+    public string? ErrorDescription { get; private set; }
+
+    public bool SignedOut { get; private set; }
+
+    public List<KeyValuePair<string, string?>> Parameters { get; } = [];
+
+    public Task<IActionResult> OnGetAsync() => HandleAsync(confirmed: false);
+
+    public async Task<IActionResult> OnPostAsync(string? confirm)
+    {
+        var confirmed = confirm == "yes";
+        if (confirmed && !await antiforgery.IsRequestValidAsync(HttpContext))
+        {
+            return BadRequest();
+        }
+
+        return await HandleAsync(confirmed);
+    }
+
+    private async Task<IActionResult> HandleAsync(bool confirmed)
+    {
+        if (HttpContext.GetOpenIddictServerResponse() is { Error: { Length: > 0 } error } response)
+        {
+            Error = error;
+            ErrorDescription = response.ErrorDescription;
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
+        var request = HttpContext.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The end-session endpoint ran without an OpenID Connect request.");
+        var hint = (await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+        if (hint?.GetClaim(Claims.Subject) is null && !string.IsNullOrEmpty(request.IdTokenHint))
+        {
+            // OpenIddict ignores a hint it cannot validate; Gatehouse refuses the request instead.
+            Error = Errors.InvalidRequest;
+            ErrorDescription = "The id_token_hint is not an ID token this server issued.";
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
+        var session = await HttpContext.AuthenticateAsync(SessionCookie.Scheme);
+        var sessionSubject = session.Principal?.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
+        var hintMatches = hint?.GetClaim(Claims.Subject) is { } hinted && (sessionSubject is null || sessionSubject == hinted);
+
+        if (!confirmed && !hintMatches && session.Succeeded)
+        {
+            foreach (var (name, value) in request.GetParameters())
+            {
+                Parameters.Add(new(name, value.ToString()));
+            }
+
+            return Page();
+        }
+
+        await sessions.EndAsync(HttpContext, HttpContext.RequestAborted);
+        if (!string.IsNullOrEmpty(request.PostLogoutRedirectUri))
+        {
+            return SignOut(new AuthenticationProperties(), OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        SignedOut = true;
+        return Page();
+    }
+}

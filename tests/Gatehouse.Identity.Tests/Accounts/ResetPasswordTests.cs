@@ -40,9 +40,7 @@ public sealed class ResetPasswordTests(GatehouseFixture fixture) : IClassFixture
         await _api.SignInAsync(email, NewPassword);
         await TestMailbox.Shared.WaitForMessageAsync(email, "password was changed");
 
-        var audit = fixture.App.Services.GetRequiredService<AuditLog>();
-        await audit.FlushAsync(TestContext.Current.CancellationToken);
-        var events = await audit.QueryAsync(new AuditQuery(UserId: user.Id), TestContext.Current.CancellationToken);
+        var events = await AccountApi.AuditAsync(fixture.App, user.Id);
         Assert.Contains(events, e => e.Type == AuditEventTypes.PasswordReset);
         Assert.Contains(events, e => e.Type == AuditEventTypes.CodeSent && e.Reason == "reset_password");
     }

@@ -46,9 +46,7 @@ public sealed class SignUpTests(GatehouseFixture fixture) : IClassFixture<Gateho
         Assert.True(await _api.Http.IsActiveAsync(pair.AccessToken));
         await _api.SignInAsync(email, Password);
 
-        var audit = fixture.App.Services.GetRequiredService<AuditLog>();
-        await audit.FlushAsync(TestContext.Current.CancellationToken);
-        var events = await audit.QueryAsync(new AuditQuery(UserId: user.Id), TestContext.Current.CancellationToken);
+        var events = await AccountApi.AuditAsync(fixture.App, user.Id);
         Assert.Contains(events, e => e.Type == AuditEventTypes.SignUpCompleted);
         Assert.Contains(events, e => e.Type == AuditEventTypes.CodeUsed && e.Reason == "confirm_email");
     }

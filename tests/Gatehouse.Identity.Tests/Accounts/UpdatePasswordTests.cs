@@ -39,6 +39,7 @@ public sealed class UpdatePasswordTests(GatehouseFixture fixture) : IClassFixtur
         using var oldPassword = await _api.PostAsync("/auth/sign-in", new { email, password = Password });
         Assert.Equal(HttpStatusCode.Unauthorized, oldPassword.StatusCode);
         await _api.SignInAsync(email, NewPassword);
+        await TestMailbox.Shared.WaitForMessageAsync(email, "password was changed");
 
         await using var scope = fixture.App.Services.CreateAsyncScope();
         var stored = await scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>().FindByIdAsync(user.Id.ToString());
@@ -135,10 +136,9 @@ public sealed class UpdatePasswordTests(GatehouseFixture fixture) : IClassFixtur
         Assert.False(await db.Database.SqlQuery<int>($"SELECT 1 AS \"Value\" FROM user_credentials WHERE \"UserId\" = {user.Id}").AnyAsync(ct));
         Assert.False(await db.RefreshTokenFamilies.AnyAsync(f => f.UserId == user.Id, ct));
 
-        var audit = fixture.App.Services.GetRequiredService<AuditLog>();
-        await audit.FlushAsync(ct);
-        var events = await audit.QueryAsync(new AuditQuery(UserId: user.Id), ct);
+        var events = await AccountApi.AuditAsync(fixture.App, user.Id);
         Assert.Contains(events, e => e.Type == AuditEventTypes.AccountDeleted);
+        await TestMailbox.Shared.WaitForMessageAsync(email, "account was deleted");
         Assert.All(events, e => Assert.DoesNotContain(email, $"{e.Type} {e.Reason} {e.ClientId} {e.IpAddress}", StringComparison.OrdinalIgnoreCase));
     }
 

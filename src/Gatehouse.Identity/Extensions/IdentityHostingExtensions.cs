@@ -46,7 +46,7 @@ public static class IdentityHostingExtensions
         services.AddGatehouseStorage(storage);
         services.AddGatehouseCodes(storage);
         services.AddGatehouseEmail(settings);
-        services.AddGatehouseRevocation(storage);
+        services.AddGatehouseFeeds(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
@@ -84,6 +84,7 @@ public static class IdentityHostingExtensions
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseBrowserClientCors();
         app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();

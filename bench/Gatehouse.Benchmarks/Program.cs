@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using Gatehouse.Benchmarks.ResourceServer;
 
 namespace Gatehouse.Benchmarks;
 
@@ -6,5 +7,14 @@ namespace Gatehouse.Benchmarks;
 // identity service exposes to its tests.
 internal static class Program
 {
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    private static async Task<int> Main(string[] args)
+    {
+        if (args is ["revocation-latency", ..])
+        {
+            return await RevocationLatency.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

@@ -22,7 +22,9 @@ public sealed class AccountRateLimits : IAsyncDisposable
     public AccountRateLimits(RateLimitSettings settings, IServiceProvider services)
     {
         var redis = services.GetService<IConnectionMultiplexer>();
-        _perAccount = PartitionedRateLimiter.Create<string, string>(key => Partition("account:" + key, settings.PerAccountPermits, settings, redis));
+        _perAccount = PartitionedRateLimiter.Create<string, string>(key => settings.Enabled
+            ? Partition("account:" + key, settings.PerAccountPermits, settings, redis)
+            : RateLimitPartition.GetNoLimiter(key));
     }
 
     /// <summary>Null when allowed; otherwise how long to wait.</summary>
@@ -36,14 +38,15 @@ public sealed class AccountRateLimits : IAsyncDisposable
         lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
 
     /// <summary>The per-IP policy for the middleware.</summary>
-    public static void AddPerIpPolicy(RateLimiterOptions limiter, RateLimitSettings settings)
+    public static void AddPerIpPolicy(RateLimiterOptions limiter, RateLimitSettings settings) =>
+        limiter.AddPolicy(PerIpPolicy, http => PerIpPartition(http, settings));
+
+    /// <summary>The client IP's partition; the hosted pages count against the same key as the API.</summary>
+    public static RateLimitPartition<string> PerIpPartition(HttpContext http, RateLimitSettings settings)
     {
-        limiter.AddPolicy(PerIpPolicy, http =>
-        {
-            var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            var redis = http.RequestServices.GetService<IConnectionMultiplexer>();
-            return Partition("ip:" + ip, settings.PerIpPermits, settings, redis);
-        });
+        var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var redis = http.RequestServices.GetService<IConnectionMultiplexer>();
+        return Partition("ip:" + ip, settings.PerIpPermits, settings, redis);
     }
 
     private static RateLimitPartition<string> Partition(string key, int permits, RateLimitSettings settings, IConnectionMultiplexer? redis) =>

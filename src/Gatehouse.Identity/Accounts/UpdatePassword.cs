@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Email;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,7 +18,7 @@ public sealed class UpdatePassword(
     AccountLockout lockout,
     SessionRevocation revocation,
     TokenPairs tokens,
-    AccountMail mail,
+    IAccountMailer mailer,
     AuditLog audit)
 {
     public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(UpdatePasswordRequest request, AccountCall call)
@@ -27,7 +28,18 @@ public sealed class UpdatePassword(
             return AccountErrors.InvalidToken.Problem();
         }
 
-        var user = current.User;
+        var changed = await ChangeAsync(current.User, request, call);
+        return changed.Value is { } done
+            ? TypedResults.Ok(await tokens.StartSessionAsync(done.User, call, notBefore: done.Cutoff))
+            : changed.Problem!;
+    }
+
+    /// <summary>
+    /// Checks the current password (lockout, audit), stores the new one and ends every session of
+    /// <paramref name="user"/>, who the caller has already found signed in; the caller starts the fresh session.
+    /// </summary>
+    public async Task<FlowOutcome<CredentialsChanged>> ChangeAsync(GatehouseUser user, UpdatePasswordRequest request, AccountCall call)
+    {
         if (lockout.Remaining(user) is { } wait)
         {
             call.RetryAfter(wait);
@@ -61,11 +73,10 @@ public sealed class UpdatePassword(
 
         await lockout.RecordSuccessAsync(user, call.CancellationToken);
         var cutoff = await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
-        var pair = await tokens.StartSessionAsync(user, call, notBefore: cutoff);
 
         var email = user.Email!;
-        mail.Send("password changed", mailer => mailer.SendPasswordChangedAsync(email));
+        await mailer.SendPasswordChangedAsync(email);
         audit.Record(AuditEventTypes.PasswordChanged, user.Id, call.ClientId, call.IpAddress);
-        return TypedResults.Ok(pair);
+        return new CredentialsChanged(user, cutoff);
     }
 }

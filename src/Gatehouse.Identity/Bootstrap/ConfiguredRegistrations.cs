@@ -1,5 +1,5 @@
-using System.Globalization;
 using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -23,8 +23,6 @@ public sealed partial class ConfiguredRegistrations(
     /// <summary>Marks applications that configuration owns (others come from the admin API).</summary>
     public const string SourceProperty = "gatehouse_source";
 
-    /// <summary>Marks applications of the operator itself (first-party).</summary>
-    public const string FirstPartyProperty = "gatehouse_first_party";
 
     public async Task ApplyAsync(CancellationToken cancellationToken)
     {
@@ -69,37 +67,7 @@ public sealed partial class ConfiguredRegistrations(
 
     private async Task ApplyClientAsync(string clientId, ClientOptions client, CancellationToken cancellationToken)
     {
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = clientId,
-            ClientSecret = client.Secret,
-            ClientType = client.Type == ClientKinds.Public ? ClientTypes.Public : ClientTypes.Confidential,
-            DisplayName = client.DisplayName ?? clientId,
-        };
-        descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, Permissions.Endpoints.Revocation]);
-        if (client.AllowAccountsApi)
-        {
-            descriptor.Permissions.Add(Accounts.AccountClients.AccountsApiPermission);
-        }
-
-        if (client.FirstParty)
-        {
-            descriptor.Properties[FirstPartyProperty] = System.Text.Json.JsonSerializer.SerializeToElement(true);
-        }
-
-        if (client.AllowIntrospection)
-        {
-            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
-        }
-
-        descriptor.Permissions.UnionWith(client.GrantTypes.Select(grant => Permissions.Prefixes.GrantType + grant));
-        descriptor.Permissions.UnionWith(client.Scopes.Select(scope => Permissions.Prefixes.Scope + scope));
-        descriptor.Permissions.UnionWith(client.Resources.Select(resource => Permissions.Prefixes.Resource + resource));
-        if (client.AccessTokenLifetime is { } lifetime)
-        {
-            descriptor.Settings[Settings.TokenLifetimes.AccessToken] = lifetime.ToString("c", CultureInfo.InvariantCulture);
-        }
-
+        var descriptor = ClientRegistration.ToDescriptor(clientId, client);
         descriptor.Properties[SourceProperty] = System.Text.Json.JsonSerializer.SerializeToElement("configuration");
 
         var existing = await applicationManager.FindByClientIdAsync(clientId, cancellationToken);
@@ -112,15 +80,10 @@ public sealed partial class ConfiguredRegistrations(
 
         var current = new OpenIddictApplicationDescriptor();
         await applicationManager.PopulateAsync(current, existing, cancellationToken);
-        var unchanged = current.DisplayName == descriptor.DisplayName
-            && current.ClientType == descriptor.ClientType
-            && current.Permissions.SetEquals(descriptor.Permissions)
-            && current.Settings.Count == descriptor.Settings.Count
-            && !current.Settings.Except(descriptor.Settings).Any()
-            && current.Properties.ContainsKey(FirstPartyProperty) == client.FirstParty
-            && (client.Secret is null
-                ? current.ClientType == ClientTypes.Public
-                : await applicationManager.ValidateClientSecretAsync(existing, client.Secret, cancellationToken));
+        var unchanged = current.SameAs(descriptor)
+            && (descriptor.ClientSecret is null
+                ? current.ClientSecret is null
+                : await applicationManager.ValidateClientSecretAsync(existing, descriptor.ClientSecret, cancellationToken));
         if (!unchanged)
         {
             await applicationManager.UpdateAsync(existing, descriptor, cancellationToken);

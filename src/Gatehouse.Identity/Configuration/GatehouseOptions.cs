@@ -42,6 +42,18 @@ public sealed class GatehouseOptions
 
     /// <summary>Account flows: sign-up, sign-in, refresh tokens, lockout and rate limits.</summary>
     public AccountOptions Accounts { get; set; } = new();
+
+    /// <summary>The browser session of the hosted pages and the OpenID Connect flows.</summary>
+    public SessionOptions Session { get; set; } = new();
+}
+
+public sealed class SessionOptions
+{
+    /// <summary>A session unused this long ends (sliding).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>A session ends this long after sign-in, however active it is.</summary>
+    public TimeSpan AbsoluteLifetime { get; set; } = TimeSpan.FromHours(12);
 }
 
 /// <summary>
@@ -90,6 +102,12 @@ public static class DatabaseProviders
 public sealed class TokenOptions
 {
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Sliding lifetime of refresh tokens issued to users (each use rotates the token).</summary>
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Longest a refresh-token family may live from the sign-in that started it.</summary>
+    public TimeSpan RefreshTokenAbsoluteLifetime { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
     public string SigningAlgorithm { get; set; } = SigningAlgorithms.ES256;
@@ -140,6 +158,30 @@ public sealed class ClientOptions
     /// <summary>The client secret; stored only as a hash. Required for confidential clients, refused for public ones.</summary>
     public string? Secret { get; set; }
 
+    /// <summary>Where authorization responses may go, compared exactly (a loopback URI of a public client may change port).</summary>
+    public List<string> RedirectUris { get; set; } = [];
+
+    /// <summary>Where the browser may be sent back after RP-initiated logout, compared exactly.</summary>
+    public List<string> PostLogoutRedirectUris { get; set; } = [];
+
+    /// <summary>Receives OpenID Connect back-channel logout tokens when a user's session ends.</summary>
+    public string? BackChannelLogoutUri { get; set; }
+
+    /// <summary><c>jwt</c> (default) or <c>reference</c>: an opaque access token the gateway exchanges for a JWT.</summary>
+    public string AccessTokenFormat { get; set; } = AccessTokenFormats.Jwt;
+
+    /// <summary>How long an unused refresh token stays valid; every use rotates it and restarts this period.</summary>
+    public TimeSpan? RefreshTokenLifetime { get; set; }
+
+    /// <summary>How long a chain of rotated refresh tokens may last from the sign-in that started it.</summary>
+    public TimeSpan? RefreshTokenAbsoluteLifetime { get; set; }
+
+    /// <summary>May exchange an access token for a short-lived JWT (RFC 8693 token exchange).</summary>
+    public bool AllowTokenExchange { get; set; }
+
+    /// <summary>May ask for signed JWT introspection responses (RFC 9701); implies introspection.</summary>
+    public bool AllowJwtIntrospection { get; set; }
+
     public List<string> GrantTypes { get; set; } = [];
 
     /// <summary>Scopes the client may request.</summary>
@@ -159,6 +201,12 @@ public static class ClientKinds
 {
     public const string Confidential = "confidential";
     public const string Public = "public";
+}
+
+public static class AccessTokenFormats
+{
+    public const string Jwt = "jwt";
+    public const string Reference = "reference";
 }
 
 public sealed class ScopeOptions

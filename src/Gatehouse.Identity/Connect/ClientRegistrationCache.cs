@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Globalization;
 using Gatehouse.Identity.Bootstrap;
+using Gatehouse.Identity.Configuration;
 using OpenIddict.Abstractions;
 using StackExchange.Redis;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -15,7 +16,7 @@ namespace Gatehouse.Identity.Connect;
 /// setting or requirement it has never heard of, a key set, a public client) is marked ineligible, so
 /// such a client is always served by the full OpenIddict pipeline and nothing it carries is dropped.
 /// </summary>
-public sealed record ClientRegistration(
+public sealed record CachedClient(
     string ClientId,
     string? DisplayName,
     string? SecretHash,
@@ -42,10 +43,23 @@ public sealed record ClientRegistration(
         ConfiguredRegistrations.SourceProperty,
     ], StringComparer.Ordinal);
 
-    /// <summary>Application settings the fast path applies itself.</summary>
+    /// <summary>
+    /// Application settings the fast path applies itself (the access-token lifetime and format) or
+    /// knows to concern only other flows (refresh tokens and logout belong to people's sessions).
+    /// </summary>
     public static readonly FrozenSet<string> KnownSettings = FrozenSet.ToFrozenSet(
     [
         Settings.TokenLifetimes.AccessToken,
+        ClientRegistration.AccessTokenFormatSetting,
+        Settings.TokenLifetimes.RefreshToken,
+        ClientRegistration.RefreshTokenAbsoluteLifetimeSetting,
+        ClientRegistration.BackChannelLogoutUriSetting,
+    ], StringComparer.Ordinal);
+
+    /// <summary>Application requirements that concern only other flows (PKCE: the authorization-code flow).</summary>
+    public static readonly FrozenSet<string> KnownRequirements = FrozenSet.ToFrozenSet(
+    [
+        Requirements.Features.ProofKeyForCodeExchange,
     ], StringComparer.Ordinal);
 
     private const string ResourcePrefix = OpenIddictConstants.Permissions.Prefixes.Resource;
@@ -54,7 +68,7 @@ public sealed record ClientRegistration(
 
     /// <param name="descriptor">The application as stored.</param>
     /// <param name="permissions">Its permissions in stored order (the descriptor holds them as a set).</param>
-    public static ClientRegistration From(OpenIddictApplicationDescriptor descriptor, ImmutableArray<string> permissions)
+    public static CachedClient From(OpenIddictApplicationDescriptor descriptor, ImmutableArray<string> permissions)
     {
         var clientId = descriptor.ClientId ?? "";
         TimeSpan? lifetime = null;
@@ -66,12 +80,16 @@ public sealed record ClientRegistration(
 
         var unknownProperty = descriptor.Properties.Keys.FirstOrDefault(key => !KnownProperties.Contains(key));
         var unknownSetting = descriptor.Settings.Keys.FirstOrDefault(key => !KnownSettings.Contains(key));
+        var unknownRequirement = descriptor.Requirements.FirstOrDefault(requirement => !KnownRequirements.Contains(requirement));
         string? ineligible = true switch
         {
             _ when descriptor.ClientType != ClientTypes.Confidential => "it is not a confidential client",
             _ when string.IsNullOrEmpty(descriptor.ClientSecret) => "it has no client secret",
             _ when descriptor.JsonWebKeySet is not null => "it has a JSON Web Key Set",
-            _ when descriptor.Requirements.Count > 0 => "it has requirements",
+            _ when unknownRequirement is not null => $"its requirement '{unknownRequirement}' is unknown to the fast path",
+            // Opaque tokens are stored by OpenIddict (ReferenceAccessTokensPerClient); the fast path writes only JWTs.
+            _ when descriptor.Settings.TryGetValue(ClientRegistration.AccessTokenFormatSetting, out var format)
+                && format != AccessTokenFormats.Jwt => "it receives reference access tokens",
             _ when unknownProperty is not null => $"its property '{unknownProperty}' is unknown to the fast path",
             _ when unknownSetting is not null => $"its setting '{unknownSetting}' is unknown to the fast path",
             _ when descriptor.Settings.ContainsKey(Settings.TokenLifetimes.AccessToken) && lifetime is null => "its access-token lifetime is unreadable",
@@ -79,7 +97,7 @@ public sealed record ClientRegistration(
         };
 
         var allowedScopes = ClientCredentialsGrant.AllowedScopes(permissions);
-        return new ClientRegistration(
+        return new CachedClient(
             clientId,
             descriptor.DisplayName,
             descriptor.ClientSecret,
@@ -98,7 +116,7 @@ public sealed record ClientRegistration(
 }
 
 /// <summary>
-/// A process-wide, short-lived cache of <see cref="ClientRegistration"/>s, so that a service calling
+/// A process-wide, short-lived cache of <see cref="CachedClient"/>s, so that a service calling
 /// the token endpoint hundreds of times a second does not cost a database query per call. Entries live
 /// <see cref="Lifetime"/> at most; a change made through the application manager empties the cache at
 /// once on this node and, through <see cref="IClientRegistrationChanges"/>, on every other node.
@@ -115,7 +133,7 @@ public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimePro
     // Bumped by every invalidation; a load that raced with one is not stored.
     private long _generation;
 
-    public async ValueTask<ClientRegistration?> GetAsync(string clientId, CancellationToken cancellationToken)
+    public async ValueTask<CachedClient?> GetAsync(string clientId, CancellationToken cancellationToken)
     {
         var now = time.GetTimestamp();
         if (_entries.TryGetValue(clientId, out var entry) && now < entry.ExpiresAt)
@@ -149,7 +167,7 @@ public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimePro
         _entries.Clear();
     }
 
-    private async ValueTask<ClientRegistration?> LoadAsync(string clientId, CancellationToken cancellationToken)
+    private async ValueTask<CachedClient?> LoadAsync(string clientId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
@@ -161,10 +179,10 @@ public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimePro
 
         var descriptor = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(descriptor, application, cancellationToken);
-        return ClientRegistration.From(descriptor, await applications.GetPermissionsAsync(application, cancellationToken));
+        return CachedClient.From(descriptor, await applications.GetPermissionsAsync(application, cancellationToken));
     }
 
-    private sealed record Entry(ClientRegistration Registration, long ExpiresAt);
+    private sealed record Entry(CachedClient Registration, long ExpiresAt);
 }
 
 /// <summary>Tells every node that a client's registration changed, so cached copies are dropped.</summary>

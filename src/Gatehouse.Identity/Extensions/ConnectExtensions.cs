@@ -37,15 +37,19 @@ internal static class ConnectExtensions
 
                 server.SetTokenEndpointUris("connect/token")
                     .SetIntrospectionEndpointUris("connect/introspect")
-                    .SetRevocationEndpointUris("connect/revoke");
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetAuthorizationEndpointUris("connect/authorize")
+                    .SetEndSessionEndpointUris("connect/endsession")
+                    .SetUserInfoEndpointUris("connect/userinfo");
 
                 server.AllowClientCredentialsFlow();
+                BrowserFlows.Configure(server, settings);
 
                 // RFC 9068 JWT access tokens: signed, readable by every resource server, short-lived.
                 server.DisableAccessTokenEncryption();
                 server.SetAccessTokenLifetime(settings.Tokens.AccessTokenLifetime);
 
-                server.RegisterScopes([.. settings.Scopes.Keys]);
+                server.RegisterScopes([.. settings.Scopes.Keys, .. GatehouseOptionsValidator.StandardScopes]);
                 server.RegisterResources([.. settings.Clients.Values
                     .SelectMany(client => client.Resources)
                     .Distinct(StringComparer.Ordinal)
@@ -57,7 +61,11 @@ internal static class ConnectExtensions
                 server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor);
                 server.AddEventHandler(RevokeTokenOrDenylistAccessToken.Descriptor);
 
-                var aspNetCore = server.UseAspNetCore();
+                var aspNetCore = server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableErrorPassthrough();
                 if (!settings.RequireHttps)
                 {
                     aspNetCore.DisableTransportSecurityRequirement();
@@ -72,6 +80,15 @@ internal static class ConnectExtensions
 
         // The built-in revocation handler is still used, for stored tokens, from ours.
         services.AddScoped<OpenIddictServerHandlers.Revocation.RevokeToken>();
+        BrowserFlows.AddServices(services);
+        services.AddBrowserClientCors(settings);
         return services;
+    }
+
+    /// <summary>The endpoints Gatehouse answers itself after OpenIddict has validated the request.</summary>
+    public static IEndpointRouteBuilder MapConnectEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapUserInfo();
+        return endpoints;
     }
 }

@@ -4,6 +4,8 @@ using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Feeds;
+using Gatehouse.Identity.Sessions;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Extensions;
@@ -49,7 +51,9 @@ public static class IdentityHostingExtensions
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
                 identity.User.RequireUniqueEmail = true;
-                identity.Password.RequiredLength = 8;
+                // Passwords/PasswordPolicy.cs enforces the rules (length in code points, common and breached
+                // passwords); these mirror it for anything that reads Identity's options, with no composition rules.
+                identity.Password.RequiredLength = settings.Passwords.MinLength;
                 identity.Password.RequireDigit = false;
                 identity.Password.RequireLowercase = false;
                 identity.Password.RequireUppercase = false;
@@ -57,8 +61,11 @@ public static class IdentityHostingExtensions
                 identity.Password.RequiredUniqueChars = 1;
             })
             .AddRoles<GatehouseRole>()
-            .AddEntityFrameworkStores<GatehouseDbContext>();
+            .AddEntityFrameworkStores<GatehouseDbContext>()
+            .AddSignInManager();
+        services.AddGatehousePasswords();
 
+        services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
         services.AddGatehouseAccounts(settings);
         services.AddGatehousePages(settings);
@@ -77,11 +84,13 @@ public static class IdentityHostingExtensions
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseBrowserClientCors();
         app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();
         app.MapFeedsApi();
+        app.MapConnectEndpoints();
         return app;
     }
 }

@@ -135,7 +135,6 @@ public sealed class ClientCredentialsTests(GatehouseFixture fixture) : IClassFix
     [Theory]
     [InlineData("password")]
     [InlineData("implicit")]
-    [InlineData("authorization_code")]
     [InlineData("urn:ietf:params:oauth:grant-type:device_code")]
     public async Task Token_WithGrantOtherThanClientCredentials_IsRefused(string grant)
     {

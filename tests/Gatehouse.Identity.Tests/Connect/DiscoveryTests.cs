@@ -18,7 +18,10 @@ public sealed class DiscoveryTests(GatehouseFixture fixture) : IClassFixture<Gat
         Assert.Equal("http://localhost/connect/revoke", document.GetProperty("revocation_endpoint").GetString());
         Assert.Equal("http://localhost/.well-known/jwks", document.GetProperty("jwks_uri").GetString());
         var grants = document.GetProperty("grant_types_supported").EnumerateArray().Select(grant => grant.GetString()).ToArray();
-        Assert.Equal(["client_credentials"], grants);
+        Assert.Equal(["authorization_code", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"], grants.Order());
+        Assert.Equal(["S256"], document.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(method => method.GetString()));
+        Assert.Equal(["code"], document.GetProperty("response_types_supported").EnumerateArray().Select(type => type.GetString()));
+        Assert.True(document.GetProperty("authorization_response_iss_parameter_supported").GetBoolean());
         Assert.DoesNotContain("password", grants);
         Assert.DoesNotContain("implicit", grants);
     }

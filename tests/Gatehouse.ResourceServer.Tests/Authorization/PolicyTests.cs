@@ -16,15 +16,9 @@ public sealed class PolicyTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _authority = await TestAuthority.StartAsync();
-        _service = await ResourceServerHost.StartAsync(
-            o =>
-            {
-                o.Authority = _authority.Address;
-                o.Audience = TestAuthority.Audience;
-                o.RequireHttpsMetadata = false;
-                o.Revocation.Disabled = true;
-            },
-            app =>
+        _service = await ResourceServerHost.StartTrustingAsync(
+            _authority,
+            map: app =>
             {
                 app.MapGet("/attribute/scope", () => "ok").WithMetadata(new RequireScopeAttribute("images:read", "profile"));
                 app.MapGet("/attribute/role", () => "ok").WithMetadata(new RequireRoleAttribute("editor", "admin"));

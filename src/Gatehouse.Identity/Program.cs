@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Accounts;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Extensions;
 using Gatehouse.ServiceDefaults;
@@ -10,6 +11,8 @@ try
 
     var app = builder.Build();
     app.UseGatehouseIdentity();
+    app.MapAccountsApi();
+    app.MapAccountsApiReference();
     app.MapDefaultEndpoints();
     app.Run();
     return 0;

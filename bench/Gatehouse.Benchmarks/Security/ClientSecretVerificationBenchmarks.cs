@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Security;
 using Microsoft.Data.Sqlite;
@@ -63,7 +64,8 @@ public class ClientSecretVerificationBenchmarks
         var store = provider.GetRequiredService<IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication>>();
         _verifiedSecrets = provider.GetRequiredService<VerifiedSecretCache>();
         _openIddictManager = new OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store);
-        _gatehouseManager = new GatehouseApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store, _verifiedSecrets);
+        _gatehouseManager = new GatehouseApplicationManager<OpenIddictEntityFrameworkCoreApplication>(
+            cache, logger, options, store, _verifiedSecrets, new LocalClientRegistrationChanges(new ClientRegistrationCache(_services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System)));
 
         var descriptor = new OpenIddictApplicationDescriptor
         {

@@ -23,6 +23,7 @@ public sealed partial class ConfiguredRegistrations(
     /// <summary>Marks applications that configuration owns (others come from the admin API).</summary>
     public const string SourceProperty = "gatehouse_source";
 
+
     public async Task ApplyAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;

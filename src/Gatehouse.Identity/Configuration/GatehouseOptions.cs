@@ -56,6 +56,31 @@ public sealed class SessionOptions
     public TimeSpan AbsoluteLifetime { get; set; } = TimeSpan.FromHours(12);
 }
 
+/// <summary>
+/// Scopes every Gatehouse has, whatever the configuration says: reading the revocation and user
+/// feeds (audience: the identity service itself) and managing a service's object permissions (no
+/// audience of its own: the token's audience comes from the service's scopes requested with it).
+/// </summary>
+public static class BuiltInScopes
+{
+    public const string Revocations = "gatehouse:revocations";
+    public const string Events = "gatehouse:events";
+    public const string PermissionsAdmin = "permissions:admin";
+
+    /// <summary>The audience of tokens for the identity service's own APIs.</summary>
+    public const string IdentityAudience = "gatehouse";
+
+    public static bool IsBuiltIn(string scope) => scope is Revocations or Events or PermissionsAdmin;
+
+    /// <summary>Adds the built-in scopes that <paramref name="scopes"/> does not define itself.</summary>
+    public static void AddTo(Dictionary<string, ScopeOptions> scopes)
+    {
+        scopes.TryAdd(Revocations, new ScopeOptions { DisplayName = "Read the revocation feed", Resources = [IdentityAudience] });
+        scopes.TryAdd(Events, new ScopeOptions { DisplayName = "Read the user events feed", Resources = [IdentityAudience] });
+        scopes.TryAdd(PermissionsAdmin, new ScopeOptions { DisplayName = "Manage object permissions" });
+    }
+}
+
 public sealed class DatabaseOptions
 {
     /// <summary><c>Sqlite</c> (embedded default) or <c>PostgreSQL</c>.</summary>
@@ -86,6 +111,14 @@ public sealed class TokenOptions
 
     /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
     public string SigningAlgorithm { get; set; } = SigningAlgorithms.ES256;
+
+    public const string ClientCredentialsFastPathKey = "Gatehouse:Tokens:ClientCredentialsFastPath";
+
+    /// <summary>
+    /// Answer plain client-credentials requests without OpenIddict's event pipeline (same checks, same
+    /// tokens). It switches itself off when OpenIddict has handlers it does not know.
+    /// </summary>
+    public bool ClientCredentialsFastPath { get; set; } = true;
 }
 
 public static class SigningAlgorithms
@@ -113,14 +146,14 @@ public sealed class ClientOptions
 {
     public string? DisplayName { get; set; }
 
-    /// <summary>
-    /// <c>confidential</c> (default: a server that keeps a secret) or <c>public</c> (SPA, mobile, CLI: no
-    /// secret, PKCE is what binds the code to it).
-    /// </summary>
+    /// <summary><c>confidential</c> (default: holds a secret) or <c>public</c> (an app on a user's device).</summary>
     public string Type { get; set; } = ClientKinds.Confidential;
 
-    /// <summary>An application of this system: its users are not asked for consent.</summary>
+    /// <summary>An application of the same operator as this service (its own web or mobile app).</summary>
     public bool FirstParty { get; set; }
+
+    /// <summary>May call the account API under <c>/auth</c>; only first-party clients may.</summary>
+    public bool AllowAccountsApi { get; set; }
 
     /// <summary>The client secret; stored only as a hash. Required for confidential clients, refused for public ones.</summary>
     public string? Secret { get; set; }

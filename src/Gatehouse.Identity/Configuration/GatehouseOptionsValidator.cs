@@ -94,7 +94,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
                 problems.Add($"{key}: '{scope}' is not a valid scope name (letters, digits and . _ : - /, at most 100).");
             }
 
-            if (settings.Resources.Count == 0 || settings.Resources.Any(string.IsNullOrWhiteSpace))
+            if ((settings.Resources.Count == 0 && scope != BuiltInScopes.PermissionsAdmin) || settings.Resources.Any(string.IsNullOrWhiteSpace))
             {
                 problems.Add($"{key}:Resources must list at least one audience, with no empty entry.");
             }
@@ -110,7 +110,12 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
 
             CheckClientKind(key, client, problems);
 
-            if (client.GrantTypes.Count == 0)
+            if (client.AllowAccountsApi && !client.FirstParty)
+            {
+                problems.Add($"{key}:AllowAccountsApi is true but {key}:FirstParty is not; only first-party clients may use the account API.");
+            }
+
+            if (client.GrantTypes.Count == 0 && !client.AllowAccountsApi)
             {
                 problems.Add($"{key}:GrantTypes is empty; list the grants this client uses, for example 'client_credentials'.");
             }
@@ -138,6 +143,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             }
         }
 
+        CheckAccounts(options.Accounts, problems);
         var session = options.Session;
         if (session.IdleTimeout < TimeSpan.FromMinutes(1) || session.IdleTimeout > TimeSpan.FromDays(1))
         {
@@ -164,7 +170,50 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             }
         }
 
+        options.Codes.Check($"{root}:Codes", problems);
+        options.Email.Check($"{root}:Email", problems);
         return problems;
+    }
+
+    private static void CheckAccounts(AccountOptions accounts, List<string> problems)
+    {
+        const string key = GatehouseOptions.Section + ":Accounts";
+        if (accounts.RefreshTokenLifetime < TimeSpan.FromMinutes(5) || accounts.RefreshTokenLifetime > accounts.SessionLifetime)
+        {
+            problems.Add($"{key}:RefreshTokenLifetime is {accounts.RefreshTokenLifetime}; use at least 00:05:00 and no more than {key}:SessionLifetime ({accounts.SessionLifetime}).");
+        }
+
+        if (accounts.FlowLifetime < TimeSpan.FromMinutes(1) || accounts.FlowLifetime > TimeSpan.FromHours(1))
+        {
+            problems.Add($"{key}:FlowLifetime is {accounts.FlowLifetime}; use between 00:01:00 and 01:00:00.");
+        }
+
+        if (accounts.MaxBodyBytes is < 1024 or > 1024 * 1024)
+        {
+            problems.Add($"{key}:MaxBodyBytes is {accounts.MaxBodyBytes}; use a value between 1024 and 1048576.");
+        }
+
+        var lockout = accounts.Lockout;
+        if (lockout.MaxFailedAttempts is < 1 or > 100)
+        {
+            problems.Add($"{key}:Lockout:MaxFailedAttempts is {lockout.MaxFailedAttempts}; use between 1 and 100.");
+        }
+
+        if (lockout.FirstWait <= TimeSpan.Zero || lockout.MaxWait < lockout.FirstWait)
+        {
+            problems.Add($"{key}:Lockout:FirstWait ({lockout.FirstWait}) must be positive and no longer than {key}:Lockout:MaxWait ({lockout.MaxWait}).");
+        }
+
+        var limits = accounts.RateLimits;
+        if (limits.Window < TimeSpan.FromSeconds(1) || limits.PerIpPermits < 1 || limits.PerAccountPermits < 1)
+        {
+            problems.Add($"{key}:RateLimits needs a Window of at least 00:00:01 and PerIpPermits and PerAccountPermits of at least 1.");
+        }
+
+        foreach (var proxy in accounts.TrustedProxies.Where(proxy => !System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _)))
+        {
+            problems.Add($"{key}:TrustedProxies contains '{proxy}', which is neither an IP address nor a CIDR network.");
+        }
     }
 
     private static void CheckClientKind(string key, ClientOptions client, List<string> problems)

@@ -20,7 +20,6 @@ public sealed class AuthorizationFlow(
     UserManager<GatehouseUser> users,
     IOpenIddictApplicationManager applications,
     IOpenIddictAuthorizationManager authorizations,
-    IOpenIddictScopeManager scopeManager,
     ScopeResourceCatalog scopeResources,
     TimeProvider clock)
 {
@@ -100,7 +99,7 @@ public sealed class AuthorizationFlow(
         identity.SetClaim(GatehouseClaims.FamilyStart, clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
 
         identity.SetScopes(scopes);
-        identity.SetResources(await scopeResources.GetResourcesAsync(scopes, scopeManager, cancellationToken));
+        identity.SetResources(await scopeResources.GetResourcesAsync(scopes, cancellationToken));
 
         var descriptor = new OpenIddictAuthorizationDescriptor
         {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Security.Claims;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
@@ -14,8 +15,8 @@ namespace Gatehouse.Identity.Connect;
 /// </summary>
 public sealed class ClientCredentialsGrant(
     IOpenIddictApplicationManager applications,
-    IOpenIddictScopeManager scopes,
-    ScopeResourceCatalog scopeResources) : IOpenIddictServerHandler<HandleTokenRequestContext>
+    ScopeResourceCatalog scopeResources,
+    TokenMetrics metrics) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
@@ -38,17 +39,10 @@ public sealed class ClientCredentialsGrant(
         var grantedScopes = context.Request.GetScopes();
         if (grantedScopes.IsEmpty)
         {
-            // No scope asked for: the client gets every scope it is allowed, as Auth0 and Keycloak do.
-            var permissions = await applications.GetPermissionsAsync(application, context.CancellationToken);
-            grantedScopes = [.. permissions
-                .Where(permission => permission.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
-                .Select(permission => permission[Permissions.Prefixes.Scope.Length..])];
+            grantedScopes = AllowedScopes(await applications.GetPermissionsAsync(application, context.CancellationToken));
         }
 
-        var audiences = context.Request.GetResources();
-        IReadOnlyCollection<string> resources = audiences.IsEmpty
-            ? await scopeResources.GetResourcesAsync(grantedScopes, scopes, context.CancellationToken)
-            : audiences;
+        var resources = await AudiencesAsync(grantedScopes, context.Request.GetResources(), scopeResources, context.CancellationToken);
 
         if (resources.Count == 0)
         {
@@ -67,5 +61,22 @@ public sealed class ClientCredentialsGrant(
         identity.SetDestinations(static _ => [Destinations.AccessToken]);
 
         context.SignIn(new ClaimsPrincipal(identity));
+        metrics.GrantIssued(GrantTypes.ClientCredentials, TokenMetrics.StandardPath);
     }
+
+    /// <summary>
+    /// The scopes a client is granted when it asks for none: every scope it is allowed, as Auth0 and
+    /// Keycloak do.
+    /// </summary>
+    internal static ImmutableArray<string> AllowedScopes(IEnumerable<string> permissions) =>
+    [
+        .. permissions
+            .Where(permission => permission.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
+            .Select(permission => permission[Permissions.Prefixes.Scope.Length..]),
+    ];
+
+    /// <summary>The token's audiences: the requested resource indicators, or else the granted scopes' resources.</summary>
+    internal static async ValueTask<IReadOnlyCollection<string>> AudiencesAsync(
+        ImmutableArray<string> grantedScopes, ImmutableArray<string> requestedResources, ScopeResourceCatalog catalog, CancellationToken cancellationToken) =>
+        requestedResources.IsEmpty ? await catalog.GetResourcesAsync(grantedScopes, cancellationToken) : requestedResources;
 }

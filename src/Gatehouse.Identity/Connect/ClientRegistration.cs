@@ -58,6 +58,11 @@ public static class ClientRegistration
             permissions.Add(TokenExchangePermission);
         }
 
+        if (client.AllowAccountsApi)
+        {
+            permissions.Add(Accounts.AccountClients.AccountsApiPermission);
+        }
+
         permissions.UnionWith(client.GrantTypes.Select(grant => Permissions.Prefixes.GrantType + grant));
         permissions.UnionWith(client.Scopes
             .Where(scope => scope is not (Scopes.OpenId or Scopes.OfflineAccess))

@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Data.Accounts;
 using Gatehouse.Identity.Data.Users;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
@@ -18,6 +19,12 @@ public abstract class GatehouseDbContext(DbContextOptions options)
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    public DbSet<RefreshTokenFamily> RefreshTokenFamilies => Set<RefreshTokenFamily>();
+
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -27,11 +34,13 @@ public abstract class GatehouseDbContext(DbContextOptions options)
         {
             user.ToTable("users");
             user.Property(u => u.DisplayName).HasMaxLength(200);
+            user.Property(u => u.Status).HasConversion<int>();
             user.SplitToTable("user_credentials", credentials =>
             {
                 credentials.Property(u => u.Id).HasColumnName("UserId");
                 credentials.Property(u => u.PasswordHash);
                 credentials.Property(u => u.SecurityStamp);
+                credentials.Property(u => u.CredentialVersion);
                 credentials.Property(u => u.TwoFactorEnabled);
                 credentials.Property(u => u.LockoutEnd);
                 credentials.Property(u => u.LockoutEnabled);
@@ -62,6 +71,38 @@ public abstract class GatehouseDbContext(DbContextOptions options)
         });
 
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
+        builder.Entity<RefreshTokenFamily>(family =>
+        {
+            family.ToTable("refresh_token_families");
+            family.HasKey(f => f.Id);
+            family.Property(f => f.ClientId).HasMaxLength(100);
+            family.Property(f => f.RevokedReason).HasMaxLength(64);
+            family.HasIndex(f => f.UserId);
+            family.HasOne<GatehouseUser>().WithMany().HasForeignKey(f => f.UserId).OnDelete(DeleteBehavior.Cascade);
+            family.HasMany(f => f.Tokens).WithOne().HasForeignKey(t => t.FamilyId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<RefreshToken>(token =>
+        {
+            token.ToTable("refresh_tokens");
+            token.HasKey(t => t.Id);
+            token.Property(t => t.Hash).HasMaxLength(32);
+            token.HasIndex(t => t.Hash).IsUnique();
+            token.HasIndex(t => t.FamilyId);
+        });
+
+        builder.Entity<AuditEvent>(audit =>
+        {
+            audit.ToTable("audit_events");
+            audit.HasKey(a => a.Id);
+            audit.Property(a => a.Type).HasMaxLength(64);
+            audit.Property(a => a.ClientId).HasMaxLength(100);
+            audit.Property(a => a.IpAddress).HasMaxLength(45);
+            audit.Property(a => a.Reason).HasMaxLength(64);
+            audit.HasIndex(a => new { a.UserId, a.OccurredAt });
+            audit.HasIndex(a => new { a.Type, a.OccurredAt });
+        });
     }
 }
 

@@ -11,7 +11,7 @@ public sealed class ServerKey
 
     public required ServerKeyUse Use { get; init; }
 
-    /// <summary><c>ES256</c>, <c>RS256</c> for signing; <c>A256KW</c> for encryption.</summary>
+    /// <summary><c>ES256</c>, <c>RS256</c> for signing; <c>A256KW</c> for encryption; <c>HS256</c> for code MACs.</summary>
     public required string Algorithm { get; init; }
 
     /// <summary>PKCS#8 private key (asymmetric) or raw key bytes (symmetric).</summary>
@@ -27,4 +27,7 @@ public enum ServerKeyUse
 {
     Signing = 1,
     Encryption = 2,
+
+    /// <summary>HMAC key under which one-time codes are stored; never published.</summary>
+    CodeMac = 3,
 }

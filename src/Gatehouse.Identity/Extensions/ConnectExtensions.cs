@@ -16,6 +16,10 @@ internal static class ConnectExtensions
         services.AddSingleton<ServerKeyRing>();
         services.AddSingleton<VerifiedSecretCache>();
         services.AddSingleton<ScopeResourceCatalog>();
+        services.AddSingleton<TokenMetrics>();
+        services.AddSingleton<ClientRegistrationCache>();
+        services.AddSingleton<ClientCredentialsFastPathState>();
+        services.AddHostedService<ClientCredentialsFastPathStartup>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeyRingOptionsSetup>();
 
         services.AddOpenIddict()
@@ -66,6 +70,12 @@ internal static class ConnectExtensions
                 {
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
+            })
+            // The service's own APIs (feeds) accept its access tokens, checked against its own keys and denylist.
+            .AddValidation(validation =>
+            {
+                validation.UseLocalServer();
+                validation.UseAspNetCore();
             });
 
         // The built-in revocation handler is still used, for stored tokens, from ours.

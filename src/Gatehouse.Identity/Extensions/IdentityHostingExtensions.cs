@@ -3,6 +3,7 @@ using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Feeds;
 using Gatehouse.Identity.Sessions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ public static class IdentityHostingExtensions
             throw new GatehouseConfigurationException([exception.Message]);
         }
 
+        BuiltInScopes.AddTo(settings.Scopes);
         var problems = GatehouseOptionsValidator.Check(settings);
         var storage = StorageSettings.Read(builder.Configuration, settings.Database, problems);
         if (problems.Count > 0)
@@ -36,12 +38,15 @@ public static class IdentityHostingExtensions
         }
 
         var services = builder.Services;
-        services.AddOptions<GatehouseOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<GatehouseOptions>().Bind(section).PostConfigure(options => BuiltInScopes.AddTo(options.Scopes)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
 
         services.AddProblemDetails();
         services.AddAuthorization();
         services.AddGatehouseStorage(storage);
+        services.AddGatehouseCodes(storage);
+        services.AddGatehouseEmail(settings);
+        services.AddGatehouseRevocation(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
@@ -59,6 +64,7 @@ public static class IdentityHostingExtensions
 
         services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
+        services.AddGatehouseAccounts(settings);
         services.AddGatehousePages(settings);
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
@@ -70,14 +76,17 @@ public static class IdentityHostingExtensions
     /// <summary>The request pipeline of the identity service.</summary>
     public static WebApplication UseGatehouseIdentity(this WebApplication app)
     {
+        app.UseGatehouseAccounts();
         app.UseExceptionHandler();
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
         app.UseBrowserClientCors();
+        app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseGatehousePages();
+        app.MapFeedsApi();
         app.MapConnectEndpoints();
         return app;
     }

@@ -1,6 +1,6 @@
 using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
-using Gatehouse.Identity.Revocation;
 using Gatehouse.ServiceDefaults;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +13,8 @@ internal static class StorageExtensions
 {
     /// <summary>
     /// The database (SQLite or PostgreSQL) and the distributed stores (Redis, or in-process when no
-    /// Redis is configured): cache, access-token denylist, pub/sub and Data Protection keys.
+    /// Redis is configured): cache and Data Protection keys. The denylist is added by
+    /// <see cref="RevocationExtensions.AddGatehouseRevocation"/>.
     /// </summary>
     public static IServiceCollection AddGatehouseStorage(this IServiceCollection services, StorageSettings storage)
     {
@@ -24,7 +25,7 @@ internal static class StorageExtensions
         if (storage.UsesPostgreSql)
         {
             services.AddDbContextPool<GatehouseDbContext, PostgreSqlGatehouseDbContext>(db => db
-                .UseNpgsql(storage.DatabaseConnectionString));
+                .UseNpgsql(NpgsqlDefaults.Apply(storage.DatabaseConnectionString)));
         }
         else
         {
@@ -45,7 +46,9 @@ internal static class StorageExtensions
             services.AddStackExchangeRedisCache(cache => cache.InstanceName = "gatehouse:cache:");
             services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
                 .Configure<IConnectionMultiplexer>((cache, redis) => cache.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
-            services.AddSingleton<IAccessTokenDenylist, RedisAccessTokenDenylist>();
+            services.AddSingleton<RedisClientRegistrationChanges>();
+            services.AddSingleton<IClientRegistrationChanges>(provider => provider.GetRequiredService<RedisClientRegistrationChanges>());
+            services.AddHostedService(provider => provider.GetRequiredService<RedisClientRegistrationChanges>());
             dataProtection.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
                 .Configure<IConnectionMultiplexer>((keys, redis) =>
                     keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.StackExchangeRedis.RedisXmlRepository(
@@ -59,11 +62,42 @@ internal static class StorageExtensions
         else
         {
             services.AddDistributedMemoryCache();
-            services.AddSingleton<IAccessTokenDenylist, MemoryAccessTokenDenylist>();
+            services.AddSingleton<IClientRegistrationChanges, LocalClientRegistrationChanges>();
             dataProtection.PersistKeysToDbContext<GatehouseDbContext>();
         }
 
         return services;
+    }
+}
+
+/// <summary>
+/// Npgsql settings that suit Gatehouse's short, stateless queries, applied unless the operator set them:
+/// no <c>DISCARD ALL</c> each time a pooled connection is reused (Gatehouse sets no session state), and
+/// automatic preparation of the statements it runs most.
+/// </summary>
+internal static class NpgsqlDefaults
+{
+    public const int MaxAutoPrepare = 20;
+
+    public static string Apply(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>()
+            .Select(key => key.Replace(" ", "", StringComparison.Ordinal))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        if (!given.Contains("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (!given.Contains("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = MaxAutoPrepare;
+        }
+
+        return builder.ConnectionString;
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Caching.Memory;
 using StackExchange.Redis;
 
@@ -75,12 +74,12 @@ public sealed class MemoryAccessTokenDenylist(IMemoryCache cache, TimeProvider t
     private static string SubjectKey(string subject) => "gatehouse:deny:sub:" + subject;
 }
 
-/// <summary>Shared by every node: a Redis key per revoked token, expiring with the token.</summary>
+/// <summary>
+/// Shared by every node: a Redis key per revoked token, expiring with the token. Resource servers
+/// learn of revocations through <see cref="IRevocationEventLog"/>, which <see cref="PublishingAccessTokenDenylist"/> feeds.
+/// </summary>
 public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, TimeProvider time) : IAccessTokenDenylist
 {
-    /// <summary>Channel on which revocations are announced to resource servers.</summary>
-    public static readonly RedisChannel RevocationChannel = RedisChannel.Literal("gatehouse:revocations");
-
     public async ValueTask DenyAsync(string tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         var remaining = expiresAt - time.GetUtcNow();
@@ -91,7 +90,6 @@ public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, TimeP
 
         var db = redis.GetDatabase();
         await db.StringSetAsync(Key(tokenId), 1, remaining);
-        await db.PublishAsync(RevocationChannel, "jti " + tokenId + " " + expiresAt.ToUnixTimeSeconds());
     }
 
     public async ValueTask<bool> IsDeniedAsync(string tokenId, CancellationToken cancellationToken = default) =>
@@ -108,7 +106,6 @@ public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, TimeP
             "if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end",
             [SubjectKey(subject)],
             [cutoff, (long)AccessTokenDenylistRules.SubjectCutoffRetention.TotalSeconds]);
-        await db.PublishAsync(RevocationChannel, "sub " + subject + " " + cutoff.ToString(CultureInfo.InvariantCulture));
     }
 
     public async ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default)

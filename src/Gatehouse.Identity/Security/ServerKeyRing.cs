@@ -16,9 +16,11 @@ namespace Gatehouse.Identity.Security;
 public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, TimeProvider time, ILogger<ServerKeyRing> logger)
 {
     private const string EncryptionAlgorithm = SecurityAlgorithms.Aes256KW;
+    internal const string CodeMacAlgorithm = SecurityAlgorithms.HmacSha256;
 
     private IReadOnlyList<SecurityKey>? _signingKeys;
     private IReadOnlyList<SecurityKey>? _encryptionKeys;
+    private IReadOnlyList<ServerKey>? _codeMacKeys;
     private string? _signingAlgorithm;
 
     /// <summary>Signing keys, the active one first.</summary>
@@ -28,6 +30,9 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
     public IReadOnlyList<SecurityKey> EncryptionKeys => _encryptionKeys ?? throw NotLoaded();
 
     public string SigningAlgorithm => _signingAlgorithm ?? throw NotLoaded();
+
+    /// <summary>HMAC keys for one-time codes, the active one first; retired ones verify codes issued before.</summary>
+    public IReadOnlyList<ServerKey> CodeMacKeys => _codeMacKeys ?? throw NotLoaded();
 
     public bool IsLoaded => _signingKeys is not null;
 
@@ -40,6 +45,7 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
 
         var signing = await EnsureActiveKeyAsync(db, ServerKeyUse.Signing, algorithm, now, cancellationToken);
         var encryption = await EnsureActiveKeyAsync(db, ServerKeyUse.Encryption, EncryptionAlgorithm, now, cancellationToken);
+        var codeMac = await EnsureActiveKeyAsync(db, ServerKeyUse.CodeMac, CodeMacAlgorithm, now, cancellationToken);
 
         var publishedSince = now - settings.Keys.RetentionPeriod;
         var keys = await db.ServerKeys.AsNoTracking()
@@ -48,6 +54,7 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
 
         _signingKeys = Order(keys, ServerKeyUse.Signing, signing).Select(ToSecurityKey).ToArray();
         _encryptionKeys = Order(keys, ServerKeyUse.Encryption, encryption).Select(ToSecurityKey).ToArray();
+        _codeMacKeys = Order(keys, ServerKeyUse.CodeMac, codeMac).ToArray();
         _signingAlgorithm = algorithm;
 
         LogLoaded(logger, signing.Id, signing.Algorithm, _signingKeys.Count, _encryptionKeys.Count);
@@ -110,7 +117,7 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
         {
             SigningAlgorithms.ES256 => ExportEcdsa(),
             SigningAlgorithms.RS256 => ExportRsa(),
-            EncryptionAlgorithm => RandomNumberGenerator.GetBytes(32),
+            EncryptionAlgorithm or CodeMacAlgorithm => RandomNumberGenerator.GetBytes(32),
             _ => throw new InvalidOperationException($"No key generator for algorithm '{algorithm}'."),
         };
 

@@ -14,6 +14,9 @@ public sealed class GatehouseApp(TestStorage storage, IReadOnlyDictionary<string
     public const string BillingClient = "billing-service";
     public const string BillingSecret = "billing-service-secret-00001";
     public const string BillingResource = "https://billing.example.com/";
+    public const string WebAppClient = "web-app";
+    public const string WebAppSecret = "web-app-secret-0000000001";
+    public const string MobileAppClient = "mobile-app";
 
     public static readonly IReadOnlyDictionary<string, string?> BaseSettings = new Dictionary<string, string?>
     {
@@ -41,6 +44,18 @@ public sealed class GatehouseApp(TestStorage storage, IReadOnlyDictionary<string
         [$"Gatehouse:Clients:{BillingClient}:GrantTypes:0"] = "client_credentials",
         [$"Gatehouse:Clients:{BillingClient}:Resources:0"] = BillingResource,
         [$"Gatehouse:Clients:{BillingClient}:AccessTokenLifetime"] = "00:02:00",
+
+        // First-party apps on the account API: a confidential backend and a public mobile app.
+        [$"Gatehouse:Clients:{WebAppClient}:Secret"] = WebAppSecret,
+        [$"Gatehouse:Clients:{WebAppClient}:FirstParty"] = "true",
+        [$"Gatehouse:Clients:{WebAppClient}:AllowAccountsApi"] = "true",
+        [$"Gatehouse:Clients:{WebAppClient}:Scopes:0"] = "images.read",
+        [$"Gatehouse:Clients:{MobileAppClient}:Type"] = "public",
+        [$"Gatehouse:Clients:{MobileAppClient}:FirstParty"] = "true",
+        [$"Gatehouse:Clients:{MobileAppClient}:AllowAccountsApi"] = "true",
+        [$"Gatehouse:Clients:{MobileAppClient}:Scopes:0"] = "images.read",
+        ["Gatehouse:Accounts:RateLimits:PerIpPermits"] = "100000",
+        ["Gatehouse:Accounts:RateLimits:PerAccountPermits"] = "100000",
     };
 
     public TestStorage Storage => storage;
@@ -48,7 +63,7 @@ public sealed class GatehouseApp(TestStorage storage, IReadOnlyDictionary<string
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        foreach (var (key, value) in BaseSettings.Concat(storage.Settings()))
+        foreach (var (key, value) in BaseSettings.Concat(TestMailbox.Shared.Settings()).Concat(storage.Settings()))
         {
             if (overrides is null || !overrides.ContainsKey(key))
             {

@@ -4,14 +4,29 @@ namespace Gatehouse.Identity.Data.Users;
 
 /// <summary>
 /// A user. Profile columns live in <c>users</c>; credential columns (password hash, security stamp,
-/// lockout, two-factor) are split into <c>user_credentials</c> so that only this service's credential
-/// code ever reads them.
+/// credential version, lockout, two-factor) are split into <c>user_credentials</c> so that only this
+/// service's credential code ever reads them.
 /// </summary>
 public sealed class GatehouseUser : IdentityUser<Guid>
 {
     public string? DisplayName { get; set; }
 
     public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
+
+    public UserStatus Status { get; set; } = UserStatus.Active;
+
+    /// <summary>
+    /// Bumped by every password change, reset and ban. Refresh-token families remember the version
+    /// they were issued under and stop working once it moves on.
+    /// </summary>
+    public int CredentialVersion { get; set; } = 1;
+}
+
+public enum UserStatus
+{
+    Active = 0,
+    Banned = 1,
+    Deleted = 2,
 }
 
 public sealed class GatehouseRole : IdentityRole<Guid>

@@ -1,0 +1,60 @@
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Data.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Identity.Accounts;
+
+/// <summary>
+/// Locks an account after repeated wrong passwords. The failure count is kept across lockouts (and
+/// reset by a success), so every further lockout waits twice as long, up to a maximum. Counting is one
+/// atomic UPDATE, so parallel guesses cannot slip past the threshold.
+/// </summary>
+public sealed class AccountLockout(GatehouseDbContext db, IOptions<GatehouseOptions> options, TimeProvider time)
+{
+    private LockoutSettings Settings => options.Value.Accounts.Lockout;
+
+    /// <summary>How long the account stays locked, or null when it is not.</summary>
+    public TimeSpan? Remaining(GatehouseUser user)
+    {
+        var remaining = user.LockoutEnd - time.GetUtcNow();
+        return remaining > TimeSpan.Zero ? remaining : null;
+    }
+
+    /// <summary>Counts a wrong password; returns the wait when this failure locked the account.</summary>
+    public async Task<TimeSpan?> RecordFailureAsync(GatehouseUser user, CancellationToken cancellationToken)
+    {
+        var failures = await db.Database
+            .SqlQuery<int>($"UPDATE user_credentials SET \"AccessFailedCount\" = \"AccessFailedCount\" + 1 WHERE \"UserId\" = {user.Id} RETURNING \"AccessFailedCount\" AS \"Value\"")
+            .ToListAsync(cancellationToken);
+        if (failures.Count == 0 || failures[0] % Settings.MaxFailedAttempts != 0)
+        {
+            return null;
+        }
+
+        var lockouts = failures[0] / Settings.MaxFailedAttempts;
+        var wait = Settings.FirstWait * Math.Pow(2, Math.Min(lockouts - 1, 20));
+        if (wait > Settings.MaxWait)
+        {
+            wait = Settings.MaxWait;
+        }
+
+        var until = time.GetUtcNow() + wait;
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE user_credentials SET \"LockoutEnd\" = {until} WHERE \"UserId\" = {user.Id}", cancellationToken);
+        user.LockoutEnd = until;
+        return wait;
+    }
+
+    public async Task RecordSuccessAsync(GatehouseUser user, CancellationToken cancellationToken)
+    {
+        if (user.AccessFailedCount == 0 && user.LockoutEnd is null)
+        {
+            return;
+        }
+
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE user_credentials SET \"AccessFailedCount\" = 0, \"LockoutEnd\" = NULL WHERE \"UserId\" = {user.Id}", cancellationToken);
+    }
+}

@@ -1,0 +1,129 @@
+using Gatehouse.Identity.Tokens;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gatehouse.Identity.Accounts;
+
+/// <summary>
+/// The account flows as a JSON API for registered first-party clients, under <c>/auth</c>. Every call
+/// names its client (<c>X-Client-Id</c>, plus <c>X-Client-Secret</c> for confidential clients); calls on
+/// behalf of a signed-in user carry the user's access token as <c>Authorization: Bearer</c>.
+/// </summary>
+public static class AccountsApi
+{
+    public const string DocumentName = "accounts";
+
+    public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/auth")
+            .WithTags("Accounts")
+            .WithGroupName(DocumentName)
+            .AddEndpointFilter<AccountCallFilter>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        group.MapPost("/sign-up", SignUpAsync).Accepts<SignUpRequest>("application/json").CredentialGuessing()
+            .WithSummary("Start a sign-up; a code is emailed to confirm the address.");
+        group.MapPost("/send-code", SendCodeAsync).Accepts<SendCodeRequest>("application/json").CredentialGuessing()
+            .WithSummary("Send a new code for a sign-up or reset flow; the previous code stops working.");
+        group.MapPost("/confirm-email", ConfirmEmailAsync).Accepts<ConfirmEmailRequest>("application/json").CredentialGuessing()
+            .WithSummary("Confirm the email address with the code; creates the account and returns a token pair.");
+        group.MapPost("/sign-in", SignInAsync).Accepts<SignInRequest>("application/json").CredentialGuessing()
+            .WithSummary("Sign in with email and password; returns a token pair.");
+        group.MapPost("/logout", LogoutAsync)
+            .WithSummary("End the session of the bearer access token: its refresh tokens and the access token itself.");
+        group.MapPost("/reset-password", ResetPasswordAsync).Accepts<ResetPasswordRequest>("application/json").CredentialGuessing()
+            .WithSummary("Start a password reset; a code is emailed if the address belongs to an account.");
+        group.MapPost("/confirm-reset", ConfirmResetAsync).Accepts<ConfirmResetRequest>("application/json").CredentialGuessing()
+            .WithSummary("Set a new password with the emailed code; ends every session and returns a fresh token pair.");
+        group.MapPatch("/update-password", UpdatePasswordAsync).Accepts<UpdatePasswordRequest>("application/json")
+            .WithSummary("Change the password of the signed-in user; ends every other session and returns a fresh token pair.");
+        group.MapPost("/refresh-tokens", RefreshTokensAsync).Accepts<RefreshTokensRequest>("application/json")
+            .WithSummary("Exchange a refresh token for a new pair; a reused refresh token ends its session.");
+        group.MapPost("/delete-account", DeleteAccountAsync).Accepts<DeleteAccountRequest>("application/json")
+            .WithSummary("Delete the signed-in user's account after a password check.");
+        return app;
+    }
+
+    private static RouteHandlerBuilder CredentialGuessing(this RouteHandlerBuilder endpoint) =>
+        endpoint.RequireRateLimiting(AccountRateLimits.PerIpPolicy)
+            .WithMetadata(new CountsPerAccount())
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> SignUpAsync(JsonBody<SignUpRequest> body, HttpContext http, SignUp flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> SendCodeAsync(JsonBody<SendCodeRequest> body, HttpContext http, SendCode flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> ConfirmEmailAsync(JsonBody<ConfirmEmailRequest> body, HttpContext http, ConfirmEmail flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> SignInAsync(JsonBody<SignInRequest> body, HttpContext http, SignIn flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(HttpContext http, Logout flow) =>
+        flow.HandleAsync(AccountCall.Of(http));
+
+    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> ResetPasswordAsync(JsonBody<ResetPasswordRequest> body, HttpContext http, ResetPassword flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> ConfirmResetAsync(JsonBody<ConfirmResetRequest> body, HttpContext http, ConfirmReset flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> UpdatePasswordAsync(JsonBody<UpdatePasswordRequest> body, HttpContext http, UpdatePassword flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> RefreshTokensAsync(JsonBody<RefreshTokensRequest> body, HttpContext http, RefreshTokens flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<NoContent, ProblemHttpResult>> DeleteAccountAsync(JsonBody<DeleteAccountRequest> body, HttpContext http, DeleteAccount flow) =>
+        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+}
+
+/// <summary>Endpoint metadata: the request is also limited per account it names.</summary>
+public sealed class CountsPerAccount;
+
+/// <summary>
+/// Runs before every account endpoint: authenticates the client, answers for a body that failed to
+/// bind or check, applies the per-account limit, and hands the flows an <see cref="AccountCall"/>.
+/// </summary>
+public sealed class AccountCallFilter(AccountClients clients, AccountRateLimits limits) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        http.Response.Headers.CacheControl = "no-store";
+        var client = await clients.AuthenticateAsync(http.Request, http.RequestAborted);
+        if (client is null)
+        {
+            return AccountErrors.InvalidClient.Problem($"Send the {AccountClients.ClientIdHeader} header (and {AccountClients.ClientSecretHeader} for a confidential client) of a client allowed to use the account API.");
+        }
+
+        var call = new AccountCall(client, http.Connection.RemoteIpAddress?.ToString(), UserAccessTokens.BaseUriOf(http.Request), http);
+        call.AttachTo(http);
+
+        foreach (var argument in context.Arguments)
+        {
+            if (argument is not IJsonBody body)
+            {
+                continue;
+            }
+
+            if (body.Problem is { } problem)
+            {
+                return problem;
+            }
+
+            if (body.AccountKey is { } key && http.GetEndpoint()?.Metadata.GetMetadata<CountsPerAccount>() is not null
+                && await limits.AcquireForAccountAsync(key, http.RequestAborted) is { } wait)
+            {
+                call.RetryAfter(wait);
+                return AccountErrors.TooManyRequests.Problem();
+            }
+        }
+
+        return await next(context);
+    }
+}

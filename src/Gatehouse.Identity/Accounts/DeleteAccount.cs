@@ -1,0 +1,60 @@
+using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Tokens;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+
+namespace Gatehouse.Identity.Accounts;
+
+/// <summary>
+/// Deletes the signed-in user's account after a password check: profile, credentials and sessions go,
+/// every token is revoked, and the audit trail keeps only the user id.
+/// </summary>
+public sealed class DeleteAccount(
+    SignedInUsers signedIn,
+    UserManager<GatehouseUser> users,
+    PasswordVerifier passwords,
+    AccountLockout lockout,
+    SessionRevocation revocation,
+    AccountMail mail,
+    AuditLog audit)
+{
+    public async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(DeleteAccountRequest request, AccountCall call)
+    {
+        if (await signedIn.ResolveAsync(call) is not { } current)
+        {
+            return AccountErrors.InvalidToken.Problem();
+        }
+
+        var user = current.User;
+        if (lockout.Remaining(user) is { } wait)
+        {
+            call.RetryAfter(wait);
+            audit.Record(AuditEventTypes.AccountDeleteFailed, user.Id, call.ClientId, call.IpAddress, AccountErrors.AccountLocked.Code);
+            return AccountErrors.AccountLocked.Problem();
+        }
+
+        if (!await passwords.VerifyAsync(user, request.Password!))
+        {
+            audit.Record(AuditEventTypes.AccountDeleteFailed, user.Id, call.ClientId, call.IpAddress, "wrong_password");
+            if (await lockout.RecordFailureAsync(user, call.CancellationToken) is not null)
+            {
+                audit.Record(AuditEventTypes.Lockout, user.Id, call.ClientId, call.IpAddress);
+            }
+
+            return AccountErrors.Field("password", "is wrong.", AccountErrors.InvalidCredentials);
+        }
+
+        await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.AccountClosed, call.CancellationToken);
+        var deleted = await users.DeleteAsync(user);
+        if (!deleted.Succeeded)
+        {
+            throw new InvalidOperationException("Could not delete the user: " + string.Join("; ", deleted.Errors.Select(e => e.Description)));
+        }
+
+        var email = user.Email!;
+        mail.Send("account deleted", mailer => mailer.SendAccountDeletedAsync(email));
+        audit.Record(AuditEventTypes.AccountDeleted, user.Id, call.ClientId, call.IpAddress);
+        return TypedResults.NoContent();
+    }
+}

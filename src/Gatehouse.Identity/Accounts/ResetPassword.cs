@@ -1,0 +1,46 @@
+using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Codes;
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Data.Users;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Identity.Accounts;
+
+/// <summary>
+/// Starts a password reset: a code goes to the address if it belongs to an active account. Unknown
+/// addresses get the same answer and a flow whose code is never sent.
+/// </summary>
+public sealed class ResetPassword(
+    UserManager<GatehouseUser> users,
+    IVerificationCodes codes,
+    AccountFlowStore flows,
+    AccountMail mail,
+    AuditLog audit,
+    IOptions<GatehouseOptions> options,
+    TimeProvider time)
+{
+    public async Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> HandleAsync(ResetPasswordRequest request, AccountCall call)
+    {
+        var email = request.Email!;
+        var user = await users.FindByEmailAsync(email);
+        var known = user is { Status: UserStatus.Active };
+        var subjectId = known ? user!.Id : Guid.CreateVersion7();
+
+        var code = await codes.IssueAsync(subjectId, VerificationPurpose.ResetPassword, call.CancellationToken);
+        var flow = new AccountFlow(
+            Guid.NewGuid(), VerificationPurpose.ResetPassword, FlowState.AwaitingCode,
+            time.GetUtcNow() + options.Value.Accounts.FlowLifetime, call.ClientId, subjectId, known, email);
+        await flows.SaveAsync(flow, call.CancellationToken);
+
+        if (known)
+        {
+            mail.Send("reset code", mailer => mailer.SendCodeAsync(email, VerificationPurpose.ResetPassword, code));
+            audit.Record(AuditEventTypes.CodeSent, subjectId, call.ClientId, call.IpAddress, "reset_password");
+        }
+
+        audit.Record(AuditEventTypes.PasswordResetRequested, known ? subjectId : null, call.ClientId, call.IpAddress, known ? null : "unknown_email");
+        return TypedResults.Accepted((string?)null, new FlowStarted(flow.Id.ToString(), flow.ExpiresAt));
+    }
+}

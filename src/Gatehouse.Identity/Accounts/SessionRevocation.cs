@@ -1,0 +1,62 @@
+using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Revocation;
+using Gatehouse.Identity.Tokens;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+
+namespace Gatehouse.Identity.Accounts;
+
+/// <summary>
+/// Ends everything a user holds: every refresh-token family, every access token issued so far (subject
+/// cut-off on the denylist, announced to resource servers) and every OpenIddict token and authorization,
+/// so OAuth sessions end too. Used by password change and reset, ban and deletion.
+/// </summary>
+public sealed class SessionRevocation(
+    RefreshTokenFamilies families,
+    IAccessTokenDenylist denylist,
+    IOpenIddictTokenManager oauthTokens,
+    IOpenIddictAuthorizationManager oauthAuthorizations,
+    UserManager<GatehouseUser> users,
+    AuditLog audit,
+    TimeProvider time)
+{
+    /// <summary>
+    /// Revokes everything the user holds and returns the cut-off: the next whole second, since
+    /// <c>iat</c> counts whole seconds. Tokens issued from then on (the fresh pair after a password
+    /// change) are issued at the cut-off, so they live while everything before dies.
+    /// </summary>
+    public async Task<DateTimeOffset> RevokeEverythingAsync(Guid userId, string reason, CancellationToken cancellationToken)
+    {
+        var subject = userId.ToString();
+        var now = time.GetUtcNow();
+        var cutoff = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + 1);
+        await families.RevokeUserAsync(userId, reason, cancellationToken);
+        await denylist.RevokeSubjectAsync(subject, cutoff, cancellationToken);
+        await oauthTokens.RevokeBySubjectAsync(subject, cancellationToken);
+        await oauthAuthorizations.RevokeBySubjectAsync(subject, cancellationToken);
+        return cutoff;
+    }
+
+    /// <summary>Bans a user: status, a new credential version, and every session revoked.</summary>
+    public async Task<bool> BanAsync(Guid userId, string? byClientId, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(userId.ToString());
+        if (user is null || user.Status == UserStatus.Deleted)
+        {
+            return false;
+        }
+
+        user.Status = UserStatus.Banned;
+        user.CredentialVersion++;
+        var updated = await users.UpdateSecurityStampAsync(user);
+        if (!updated.Succeeded)
+        {
+            throw new InvalidOperationException("Could not ban the user: " + string.Join("; ", updated.Errors.Select(e => e.Description)));
+        }
+
+        await RevokeEverythingAsync(userId, RefreshTokenFamilies.Reasons.CredentialsChanged, cancellationToken);
+        audit.Record(AuditEventTypes.AccountBanned, userId, byClientId, null);
+        return true;
+    }
+}

@@ -1,0 +1,71 @@
+using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Tokens;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+
+namespace Gatehouse.Identity.Accounts;
+
+/// <summary>
+/// Changes the password of the signed-in user, who proves it with the current one. Every session of the
+/// user ends (a new credential version), the caller gets a fresh pair and the owner an email.
+/// </summary>
+public sealed class UpdatePassword(
+    SignedInUsers signedIn,
+    UserManager<GatehouseUser> users,
+    PasswordVerifier passwords,
+    AccountLockout lockout,
+    SessionRevocation revocation,
+    TokenPairs tokens,
+    AccountMail mail,
+    AuditLog audit)
+{
+    public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(UpdatePasswordRequest request, AccountCall call)
+    {
+        if (await signedIn.ResolveAsync(call) is not { } current)
+        {
+            return AccountErrors.InvalidToken.Problem();
+        }
+
+        var user = current.User;
+        if (lockout.Remaining(user) is { } wait)
+        {
+            call.RetryAfter(wait);
+            audit.Record(AuditEventTypes.PasswordChangeFailed, user.Id, call.ClientId, call.IpAddress, AccountErrors.AccountLocked.Code);
+            return AccountErrors.AccountLocked.Problem();
+        }
+
+        if (!await passwords.VerifyAsync(user, request.CurrentPassword!))
+        {
+            audit.Record(AuditEventTypes.PasswordChangeFailed, user.Id, call.ClientId, call.IpAddress, "wrong_password");
+            if (await lockout.RecordFailureAsync(user, call.CancellationToken) is not null)
+            {
+                audit.Record(AuditEventTypes.Lockout, user.Id, call.ClientId, call.IpAddress);
+            }
+
+            return AccountErrors.Field("current_password", "is wrong.", AccountErrors.InvalidCredentials);
+        }
+
+        var problems = await passwords.ValidateNewAsync(user, request.NewPassword!);
+        if (problems.Count > 0)
+        {
+            return AccountErrors.Field("new_password", string.Join(" ", problems), AccountErrors.WeakPassword);
+        }
+
+        user.CredentialVersion++;
+        var changed = await users.ChangePasswordAsync(user, request.CurrentPassword!, request.NewPassword!);
+        if (!changed.Succeeded)
+        {
+            return AccountErrors.Field("new_password", string.Join(" ", changed.Errors.Select(e => e.Description)), AccountErrors.WeakPassword);
+        }
+
+        await lockout.RecordSuccessAsync(user, call.CancellationToken);
+        var cutoff = await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
+        var pair = await tokens.StartSessionAsync(user, call, notBefore: cutoff);
+
+        var email = user.Email!;
+        mail.Send("password changed", mailer => mailer.SendPasswordChangedAsync(email));
+        audit.Record(AuditEventTypes.PasswordChanged, user.Id, call.ClientId, call.IpAddress);
+        return TypedResults.Ok(pair);
+    }
+}

@@ -1,0 +1,225 @@
+using System.Collections.Frozen;
+using Gatehouse.Identity.Configuration;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace Gatehouse.Identity.Connect;
+
+/// <summary>
+/// The custom OpenIddict handlers the client-credentials fast path knows about. The fast path issues
+/// tokens without running OpenIddict's pipeline, so a custom handler that would run during a
+/// client-credentials token request and is not listed here switches the fast path off (with a
+/// warning at start-up) rather than being silently skipped.
+/// </summary>
+/// <remarks>
+/// Adding a handler to OpenIddict: if it cannot change how a client-credentials token request is
+/// validated or answered (it is filtered to another grant, or only acts on presented tokens), add it
+/// to <see cref="Handlers"/> with that reason. If it does change it, teach the fast path the same
+/// behaviour first, and extend its equivalence test.
+/// </remarks>
+public static class KnownTokenRequestHandlers
+{
+    /// <summary>
+    /// The OpenIddict events raised while the server answers a client-credentials token request of the
+    /// kind the fast path takes (no client assertion, no presented token, no error). Custom handlers of
+    /// other events (introspection, revocation, authorization, userinfo, token validation) cannot
+    /// affect such a request.
+    /// </summary>
+    public static readonly FrozenSet<Type> TokenRequestEvents = FrozenSet.ToFrozenSet(
+    [
+        typeof(ProcessRequestContext),
+        typeof(ExtractTokenRequestContext),
+        typeof(ValidateTokenRequestContext),
+        typeof(HandleTokenRequestContext),
+        typeof(ApplyTokenResponseContext),
+        typeof(ProcessAuthenticationContext),
+        typeof(ProcessSignInContext),
+        typeof(GenerateTokenContext),
+    ]);
+
+    /// <summary>Custom handlers of those events, each with why the fast path may go without it.</summary>
+    public static readonly FrozenDictionary<Type, string> Handlers = new Dictionary<Type, string>
+    {
+        [typeof(ClientCredentialsGrant)] =
+            "the fast path grants the same scopes and audiences through the same helpers",
+        [typeof(SkipAccessTokenEntry)] =
+            "the fast path stores no JWT access token either",
+        [typeof(UserGrantCheck)] =
+            "it acts only on authorization_code and refresh_token grants",
+        [typeof(TokenExchangeGrant)] =
+            "it acts only on the token-exchange grant",
+        [typeof(TokenExchangePartyCheck)] =
+            "it stands in for OpenIddict's authorized-party check, which acts only on code, device, refresh and exchange grants",
+        [typeof(ReferenceAccessTokensPerClient)] =
+            "it acts only for clients with the reference access-token setting, which the fast path leaves to OpenIddict as an unknown setting",
+    }.ToFrozenDictionary();
+
+    /// <summary>The custom handlers of <paramref name="server"/> that would run on a token request and are not known.</summary>
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Unknown(OpenIddictServerOptions server) =>
+        server.Handlers.Where(handler =>
+            handler.Type == OpenIddictServerHandlerType.Custom
+            && TokenRequestEvents.Contains(handler.ContextType)
+            && !Handlers.ContainsKey(handler.ServiceDescriptor.ServiceType));
+}
+
+/// <summary>What the fast path reads from the server's configuration, fixed once it is found usable.</summary>
+public sealed record ClientCredentialsFastPathSettings(
+    FrozenSet<string> TokenEndpointPaths,
+    string? Issuer,
+    bool RequireHttps,
+    bool IndentJson,
+    bool AllowsClientSecretBasic,
+    bool AllowsClientSecretPost,
+    TimeSpan AccessTokenLifetime,
+    FrozenSet<string> RegisteredScopes,
+    FrozenSet<Uri> RegisteredResources,
+    AccessTokenWriter Writer,
+    TimeProvider Time);
+
+/// <summary>
+/// Decides once, from the OpenIddict server as configured, whether the client-credentials fast path
+/// may run, and logs why when it may not.
+/// </summary>
+public sealed partial class ClientCredentialsFastPathState(
+    IOptions<GatehouseOptions> gatehouse,
+    IOptionsMonitor<OpenIddictServerOptions> server,
+    IOptionsMonitor<OpenIddictServerAspNetCoreOptions> aspNetCore,
+    ILogger<ClientCredentialsFastPathState> logger)
+{
+    private readonly Lock _gate = new();
+    private Evaluation? _evaluation;
+
+    /// <summary>The fast path's settings, or null when it is switched off or cannot run.</summary>
+    public ClientCredentialsFastPathSettings? Settings => (_evaluation ?? Evaluate()).Settings;
+
+    /// <summary>Why the fast path does not run (empty when it does).</summary>
+    public IReadOnlyList<string> Reasons => (_evaluation ?? Evaluate()).Reasons;
+
+    public bool IsActive => Settings is not null;
+
+    private Evaluation Evaluate()
+    {
+        lock (_gate)
+        {
+            if (_evaluation is null)
+            {
+                _evaluation = Check();
+                if (_evaluation.Settings is not null)
+                {
+                    LogActive(logger);
+                }
+                else if (!gatehouse.Value.Tokens.ClientCredentialsFastPath)
+                {
+                    LogSwitchedOff(logger, TokenOptions.ClientCredentialsFastPathKey);
+                }
+                else
+                {
+                    LogDisabled(logger, string.Join("; ", _evaluation.Reasons));
+                }
+            }
+
+            return _evaluation;
+        }
+    }
+
+    private Evaluation Check()
+    {
+        if (!gatehouse.Value.Tokens.ClientCredentialsFastPath)
+        {
+            return new Evaluation(null, [$"{TokenOptions.ClientCredentialsFastPathKey} is false"]);
+        }
+
+        var options = server.CurrentValue;
+        var host = aspNetCore.CurrentValue;
+        var reasons = new List<string>();
+
+        reasons.AddRange(KnownTokenRequestHandlers.Unknown(options).Select(handler =>
+            $"the OpenIddict handler {handler.ServiceDescriptor.ServiceType.FullName} ({handler.ContextType.Name}) is not known to it"));
+
+        if (!options.GrantTypes.Contains(GrantTypes.ClientCredentials))
+        {
+            reasons.Add("the client-credentials grant is not enabled");
+        }
+
+        if (!options.DisableAccessTokenEncryption || options.UseReferenceAccessTokens || options.UseClientCertificateBoundAccessTokens)
+        {
+            reasons.Add("access tokens are not plain signed JWTs (encrypted, reference or certificate-bound)");
+        }
+
+        if (options.EnableDegradedMode)
+        {
+            reasons.Add("OpenIddict runs in degraded mode");
+        }
+
+        if (host.EnableTokenEndpointPassthrough)
+        {
+            reasons.Add("the token endpoint is passed through to the application");
+        }
+
+        if (options.AccessTokenLifetime is not { } lifetime)
+        {
+            reasons.Add("access tokens have no lifetime");
+            lifetime = default;
+        }
+
+        var paths = options.TokenEndpointUris
+            .Where(uri => !uri.IsAbsoluteUri)
+            .Select(uri => "/" + uri.OriginalString.TrimStart('/'))
+            .ToFrozenSet(StringComparer.Ordinal);
+        if (paths.Count == 0)
+        {
+            reasons.Add("the token endpoint has no relative address");
+        }
+
+        var writer = options.SigningCredentials.Count > 0 ? AccessTokenWriter.TryCreate(options.SigningCredentials[0]) : null;
+        if (writer is null)
+        {
+            reasons.Add("the active signing key is not an ES256 or RS256 key");
+        }
+
+        if (reasons.Count > 0)
+        {
+            return new Evaluation(null, reasons);
+        }
+
+        return new Evaluation(new ClientCredentialsFastPathSettings(
+            paths,
+            options.Issuer?.AbsoluteUri,
+            !host.DisableTransportSecurityRequirement,
+            !host.SuppressJsonResponseIndentation,
+            options.ClientAuthenticationMethods.Contains(ClientAuthenticationMethods.ClientSecretBasic),
+            options.ClientAuthenticationMethods.Contains(ClientAuthenticationMethods.ClientSecretPost),
+            lifetime,
+            options.Scopes.ToFrozenSet(StringComparer.Ordinal),
+            options.Resources.ToFrozenSet(),
+            writer!,
+            options.TimeProvider ?? TimeProvider.System), []);
+    }
+
+    private sealed record Evaluation(ClientCredentialsFastPathSettings? Settings, IReadOnlyList<string> Reasons);
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "The client-credentials fast path is active")]
+    private static partial void LogActive(ILogger logger);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "The client-credentials fast path is switched off by {Key}")]
+    private static partial void LogSwitchedOff(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "The client-credentials fast path is disabled, every token request takes the full OpenIddict pipeline: {Reasons}")]
+    private static partial void LogDisabled(ILogger logger, string reasons);
+}
+
+/// <summary>Decides (and logs) whether the fast path runs when the service starts, not on the first request.</summary>
+internal sealed class ClientCredentialsFastPathStartup(ClientCredentialsFastPathState state) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = state.IsActive;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

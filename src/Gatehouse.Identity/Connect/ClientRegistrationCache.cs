@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Globalization;
+using Gatehouse.Identity.Bootstrap;
+using OpenIddict.Abstractions;
+using StackExchange.Redis;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Gatehouse.Identity.Connect;
+
+/// <summary>
+/// What the client-credentials fast path needs to know about a client, read once from the
+/// application store. A registration carrying anything the fast path does not understand (a property,
+/// setting or requirement it has never heard of, a key set, a public client) is marked ineligible, so
+/// such a client is always served by the full OpenIddict pipeline and nothing it carries is dropped.
+/// </summary>
+public sealed record CachedClient(
+    string ClientId,
+    string? DisplayName,
+    string? SecretHash,
+    FrozenSet<string> Permissions,
+    TimeSpan? AccessTokenLifetime,
+    string? IneligibleBecause)
+{
+    /// <summary>The scopes the client may request, in the order its permissions are stored.</summary>
+    public ImmutableArray<string> AllowedScopes { get; init; } = [];
+
+    /// <summary>The scopes the client may request.</summary>
+    public FrozenSet<string> Scopes { get; init; } = FrozenSet<string>.Empty;
+
+    /// <summary>The resource indicators the client may request.</summary>
+    public FrozenSet<string> Resources { get; init; } = FrozenSet<string>.Empty;
+
+    /// <summary>
+    /// Application properties the fast path knows to have no effect on a client-credentials grant.
+    /// A new property that changes how tokens are issued must not be added here without teaching the
+    /// fast path (and its equivalence test) what it does.
+    /// </summary>
+    public static readonly FrozenSet<string> KnownProperties = FrozenSet.ToFrozenSet(
+    [
+        ConfiguredRegistrations.SourceProperty,
+    ], StringComparer.Ordinal);
+
+    /// <summary>Application settings the fast path applies itself.</summary>
+    public static readonly FrozenSet<string> KnownSettings = FrozenSet.ToFrozenSet(
+    [
+        Settings.TokenLifetimes.AccessToken,
+    ], StringComparer.Ordinal);
+
+    private const string ResourcePrefix = OpenIddictConstants.Permissions.Prefixes.Resource;
+
+    public bool IsEligible => IneligibleBecause is null;
+
+    /// <param name="descriptor">The application as stored.</param>
+    /// <param name="permissions">Its permissions in stored order (the descriptor holds them as a set).</param>
+    public static CachedClient From(OpenIddictApplicationDescriptor descriptor, ImmutableArray<string> permissions)
+    {
+        var clientId = descriptor.ClientId ?? "";
+        TimeSpan? lifetime = null;
+        if (descriptor.Settings.TryGetValue(Settings.TokenLifetimes.AccessToken, out var setting))
+        {
+            // Read the way OpenIddict reads it; an unreadable value is OpenIddict's to report.
+            lifetime = TimeSpan.TryParse(setting, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+        }
+
+        var unknownProperty = descriptor.Properties.Keys.FirstOrDefault(key => !KnownProperties.Contains(key));
+        var unknownSetting = descriptor.Settings.Keys.FirstOrDefault(key => !KnownSettings.Contains(key));
+        string? ineligible = true switch
+        {
+            _ when descriptor.ClientType != ClientTypes.Confidential => "it is not a confidential client",
+            _ when string.IsNullOrEmpty(descriptor.ClientSecret) => "it has no client secret",
+            _ when descriptor.JsonWebKeySet is not null => "it has a JSON Web Key Set",
+            _ when descriptor.Requirements.Count > 0 => "it has requirements",
+            _ when unknownProperty is not null => $"its property '{unknownProperty}' is unknown to the fast path",
+            _ when unknownSetting is not null => $"its setting '{unknownSetting}' is unknown to the fast path",
+            _ when descriptor.Settings.ContainsKey(Settings.TokenLifetimes.AccessToken) && lifetime is null => "its access-token lifetime is unreadable",
+            _ => null,
+        };
+
+        var allowedScopes = ClientCredentialsGrant.AllowedScopes(permissions);
+        return new CachedClient(
+            clientId,
+            descriptor.DisplayName,
+            descriptor.ClientSecret,
+            permissions.ToFrozenSet(StringComparer.Ordinal),
+            lifetime,
+            ineligible)
+        {
+            AllowedScopes = allowedScopes,
+            Scopes = allowedScopes.ToFrozenSet(StringComparer.Ordinal),
+            Resources = permissions
+                .Where(permission => permission.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+                .Select(permission => permission[ResourcePrefix.Length..])
+                .ToFrozenSet(StringComparer.Ordinal),
+        };
+    }
+}
+
+/// <summary>
+/// A process-wide, short-lived cache of <see cref="CachedClient"/>s, so that a service calling
+/// the token endpoint hundreds of times a second does not cost a database query per call. Entries live
+/// <see cref="Lifetime"/> at most; a change made through the application manager empties the cache at
+/// once on this node and, through <see cref="IClientRegistrationChanges"/>, on every other node.
+/// (All entries, not just the changed client's: a renamed client must lose its old id too, and
+/// changes are rare enough that reloading the few active clients costs nothing.)
+/// Unknown clients are not cached: their requests go through the full pipeline, which refuses them.
+/// </summary>
+public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimeProvider time)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    // Bumped by every invalidation; a load that raced with one is not stored.
+    private long _generation;
+
+    public async ValueTask<CachedClient?> GetAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var now = time.GetTimestamp();
+        if (_entries.TryGetValue(clientId, out var entry) && now < entry.ExpiresAt)
+        {
+            return entry.Registration;
+        }
+
+        var generation = Interlocked.Read(ref _generation);
+        var registration = await LoadAsync(clientId, cancellationToken);
+        if (registration is null)
+        {
+            _entries.TryRemove(clientId, out _);
+            return null;
+        }
+
+        var expiresAt = now + (long)(Lifetime.TotalSeconds * time.TimestampFrequency);
+        _entries[clientId] = new Entry(registration, expiresAt);
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            // Invalidated while loading: what was read may be the old registration.
+            _entries.TryRemove(clientId, out _);
+        }
+
+        return registration;
+    }
+
+    /// <summary>Forgets every client on this node.</summary>
+    public void InvalidateAll()
+    {
+        Interlocked.Increment(ref _generation);
+        _entries.Clear();
+    }
+
+    private async ValueTask<CachedClient?> LoadAsync(string clientId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
+        if (application is null)
+        {
+            return null;
+        }
+
+        var descriptor = new OpenIddictApplicationDescriptor();
+        await applications.PopulateAsync(descriptor, application, cancellationToken);
+        return CachedClient.From(descriptor, await applications.GetPermissionsAsync(application, cancellationToken));
+    }
+
+    private sealed record Entry(CachedClient Registration, long ExpiresAt);
+}
+
+/// <summary>Tells every node that a client's registration changed, so cached copies are dropped.</summary>
+public interface IClientRegistrationChanges
+{
+    ValueTask PublishAsync(string clientId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One node, in-process stores: dropping the local copy is all there is to do.</summary>
+public sealed class LocalClientRegistrationChanges(ClientRegistrationCache cache) : IClientRegistrationChanges
+{
+    public ValueTask PublishAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        cache.InvalidateAll();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Several nodes sharing Redis: the change is announced on a pub/sub channel that every node listens
+/// to. A node that loses its Redis connection may miss announcements, so it forgets every cached
+/// client when the connection comes back; the cache lifetime bounds anything else.
+/// </summary>
+public sealed partial class RedisClientRegistrationChanges(
+    IConnectionMultiplexer redis, ClientRegistrationCache cache, ILogger<RedisClientRegistrationChanges> logger)
+    : IClientRegistrationChanges, IHostedService
+{
+    public static readonly RedisChannel Channel = RedisChannel.Literal("gatehouse:client-changes");
+
+    public async ValueTask PublishAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        cache.InvalidateAll();
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(Channel, clientId);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // The change itself is saved; other nodes catch up within the cache lifetime.
+            LogPublishFailed(logger, clientId, exception);
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionRestored += OnConnectionRestored;
+        try
+        {
+            await redis.GetSubscriber().SubscribeAsync(Channel, (_, _) => cache.InvalidateAll());
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // Start anyway, as with the rest of Redis; until the subscription is back, changes made on
+            // other nodes apply here within the cache lifetime.
+            LogSubscribeFailed(logger, exception);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionRestored -= OnConnectionRestored;
+        try
+        {
+            await redis.GetSubscriber().UnsubscribeAsync(Channel);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // Stopping: nothing left to unsubscribe from.
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => cache.InvalidateAll();
+
+    [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "Could not announce the change of client {ClientId}; other nodes apply it within the cache lifetime")]
+    private static partial void LogPublishFailed(ILogger logger, string clientId, Exception exception);
+
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Warning, Message = "Could not subscribe to client changes; changes made on other nodes apply here within the cache lifetime")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,25 @@
+namespace Gatehouse.Identity.Data.Accounts;
+
+/// <summary>
+/// One security-relevant event: who (user id only), what, when, through which client, from where.
+/// Audit events are data for the admin API, not log lines; they keep no email or name, so deleting an
+/// account leaves only its id here.
+/// </summary>
+public sealed class AuditEvent
+{
+    public long Id { get; set; }
+
+    public DateTime OccurredAt { get; set; }
+
+    /// <summary>What happened, for example <c>sign_in.succeeded</c>; see <c>AuditEventTypes</c>.</summary>
+    public required string Type { get; set; }
+
+    public Guid? UserId { get; set; }
+
+    public string? ClientId { get; set; }
+
+    public string? IpAddress { get; set; }
+
+    /// <summary>Why, for failures: an error code such as <c>invalid_credentials</c>.</summary>
+    public string? Reason { get; set; }
+}

@@ -1,0 +1,160 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Data.Accounts;
+using Gatehouse.Identity.Data.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gatehouse.Identity.Tokens;
+
+/// <summary>A refresh token as handed to a client: the only time the clear value exists.</summary>
+public sealed record IssuedRefreshToken(string Token, Guid FamilyId, DateTimeOffset ExpiresAt);
+
+public enum RotationOutcome
+{
+    Rotated,
+
+    /// <summary>Unknown, expired, or its family was revoked or outlived the user's credential version.</summary>
+    Invalid,
+
+    /// <summary>The token had been used already: the whole family is now revoked.</summary>
+    Reused,
+}
+
+public sealed record RotationResult(RotationOutcome Outcome, Guid? UserId, Guid? FamilyId, string? ClientId, IssuedRefreshToken? Successor);
+
+/// <summary>
+/// Rotating refresh tokens grouped in families. Each use spends the token and issues its successor;
+/// spending is one conditional UPDATE, so of many parallel uses of one token exactly one wins and every
+/// other one counts as reuse, which revokes the family (successor included). Only hashes are stored.
+/// </summary>
+public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<GatehouseOptions> options, TimeProvider time)
+{
+    public static class Reasons
+    {
+        public const string Logout = "logout";
+        public const string Reuse = "reuse";
+        public const string CredentialsChanged = "credentials_changed";
+        public const string AccountClosed = "account_closed";
+    }
+
+    /// <summary>Starts a family (a session) for a user at a client and returns its first token.</summary>
+    public async Task<IssuedRefreshToken> StartAsync(GatehouseUser user, string clientId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var family = new RefreshTokenFamily
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = user.Id,
+            ClientId = clientId,
+            CredentialVersion = user.CredentialVersion,
+            CreatedAt = now,
+            ExpiresAt = now + options.Value.Accounts.SessionLifetime,
+        };
+        db.RefreshTokenFamilies.Add(family);
+        var issued = NewToken(family, now);
+        await db.SaveChangesAsync(cancellationToken);
+        return issued;
+    }
+
+    /// <summary>Spends <paramref name="token"/> and issues its successor in the same family.</summary>
+    public async Task<RotationResult> RotateAsync(string token, string clientId, CancellationToken cancellationToken)
+    {
+        var hash = Hash(token);
+        var now = time.GetUtcNow().UtcDateTime;
+
+        var found = await db.RefreshTokens.AsNoTracking()
+            .Where(t => t.Hash == hash)
+            .Join(db.RefreshTokenFamilies, t => t.FamilyId, f => f.Id, (t, f) => new { Token = t, Family = f })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (found is null || found.Family.ClientId != clientId)
+        {
+            return new RotationResult(RotationOutcome.Invalid, null, null, null, null);
+        }
+
+        var family = found.Family;
+        var invalid = new RotationResult(RotationOutcome.Invalid, family.UserId, family.Id, family.ClientId, null);
+        if (family.RevokedAt is not null || family.ExpiresAt <= now || found.Token.ExpiresAt <= now)
+        {
+            return invalid;
+        }
+
+        var spent = await db.RefreshTokens
+            .Where(t => t.Id == found.Token.Id && t.SpentAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.SpentAt, now), cancellationToken);
+        if (spent == 0)
+        {
+            await RevokeFamilyAsync(family.Id, Reasons.Reuse, cancellationToken);
+            return new RotationResult(RotationOutcome.Reused, family.UserId, family.Id, family.ClientId, null);
+        }
+
+        // The user must still be active and on the credential version the family began with.
+        var current = await db.Users.AsNoTracking()
+            .Where(u => u.Id == family.UserId)
+            .Select(u => new { u.Status, u.CredentialVersion })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (current is null || current.Status != UserStatus.Active || current.CredentialVersion != family.CredentialVersion)
+        {
+            await RevokeFamilyAsync(family.Id, Reasons.CredentialsChanged, cancellationToken);
+            return invalid;
+        }
+
+        var successor = NewToken(family, now);
+        await db.SaveChangesAsync(cancellationToken);
+        return new RotationResult(RotationOutcome.Rotated, family.UserId, family.Id, family.ClientId, successor);
+    }
+
+    /// <summary>Whether a family is live; access tokens of a dead session are refused by the account API.</summary>
+    public Task<bool> IsLiveAsync(Guid familyId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return db.RefreshTokenFamilies.AnyAsync(f => f.Id == familyId && f.RevokedAt == null && f.ExpiresAt > now, cancellationToken);
+    }
+
+    public async Task<bool> RevokeFamilyAsync(Guid familyId, string reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.RefreshTokenFamilies
+            .Where(f => f.Id == familyId && f.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(f => f.RevokedAt, now).SetProperty(f => f.RevokedReason, reason), cancellationToken) > 0;
+    }
+
+    /// <summary>Revokes every live family of a user; returns how many.</summary>
+    public async Task<int> RevokeUserAsync(Guid userId, string reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.RefreshTokenFamilies
+            .Where(f => f.UserId == userId && f.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(f => f.RevokedAt, now).SetProperty(f => f.RevokedReason, reason), cancellationToken);
+    }
+
+    private IssuedRefreshToken NewToken(RefreshTokenFamily family, DateTime now)
+    {
+        var value = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var expiresAt = now + options.Value.Accounts.RefreshTokenLifetime;
+        if (expiresAt > family.ExpiresAt)
+        {
+            expiresAt = family.ExpiresAt;
+        }
+
+        db.RefreshTokens.Add(new RefreshToken
+        {
+            Id = Guid.CreateVersion7(),
+            FamilyId = family.Id,
+            Hash = Hash(value),
+            CreatedAt = now,
+            ExpiresAt = expiresAt,
+        });
+        return new IssuedRefreshToken(value, family.Id, new DateTimeOffset(expiresAt, TimeSpan.Zero));
+    }
+
+    /// <summary>SHA-256 suffices: the token carries 256 random bits, so there is nothing to brute-force.</summary>
+    internal static byte[] Hash(string token)
+    {
+        var bytes = Encoding.UTF8.GetBytes(token);
+        return SHA256.HashData(bytes);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using System.Text.Json;
+using Gatehouse.Identity.Tests.Infrastructure;
+
+namespace Gatehouse.Identity.Tests.Accounts;
+
+public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassFixture<GatehouseFixture>
+{
+    private readonly HttpClient _http = fixture.App.CreateClient();
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesEveryAccountEndpoint_AndNothingElse()
+    {
+        using var response = await _http.GetAsync("/openapi/accounts.json", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order().ToArray();
+        Assert.Equal(
+            new[]
+            {
+                "/auth/confirm-email", "/auth/confirm-reset", "/auth/delete-account", "/auth/logout", "/auth/refresh-tokens",
+                "/auth/reset-password", "/auth/send-code", "/auth/sign-in", "/auth/sign-up", "/auth/update-password",
+            },
+            paths);
+        var signIn = document.GetProperty("paths").GetProperty("/auth/sign-in").GetProperty("post");
+        Assert.True(signIn.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.True(signIn.GetProperty("responses").TryGetProperty("200", out _));
+        Assert.True(signIn.GetProperty("responses").TryGetProperty("429", out _));
+        Assert.True(document.GetProperty("paths").GetProperty("/auth/update-password").TryGetProperty("patch", out _));
+    }
+
+    [Fact]
+    public async Task Scalar_ServesTheApiReference()
+    {
+        using var response = await _http.GetAsync("/scalar", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("openapi/accounts.json", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+}

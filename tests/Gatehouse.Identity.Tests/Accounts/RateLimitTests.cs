@@ -1,0 +1,73 @@
+using System.Net;
+using Gatehouse.Identity.Tests.Infrastructure;
+
+namespace Gatehouse.Identity.Tests.Accounts;
+
+/// <summary>A node whose limits are low enough to reach; its Redis counters have keys of their own.</summary>
+public sealed class LowPerIpLimitFixture : GatehouseFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
+    {
+        ["Gatehouse:Accounts:RateLimits:PerIpPermits"] = "5",
+        ["Gatehouse:Accounts:RateLimits:PerAccountPermits"] = "1000",
+        ["Gatehouse:Accounts:RateLimits:Window"] = "00:10:00",
+        ["Gatehouse:Accounts:RateLimits:RedisKeyPrefix"] = $"test:{Guid.NewGuid():N}:",
+    };
+}
+
+public sealed class LowPerAccountLimitFixture : GatehouseFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
+    {
+        ["Gatehouse:Accounts:RateLimits:PerIpPermits"] = "1000",
+        ["Gatehouse:Accounts:RateLimits:PerAccountPermits"] = "3",
+        ["Gatehouse:Accounts:RateLimits:Window"] = "00:10:00",
+        ["Gatehouse:Accounts:RateLimits:RedisKeyPrefix"] = $"test:{Guid.NewGuid():N}:",
+    };
+}
+
+public sealed class PerIpRateLimitTests(LowPerIpLimitFixture fixture) : IClassFixture<LowPerIpLimitFixture>
+{
+    [Fact]
+    public async Task CredentialEndpoints_BeyondThePerIpLimit_Answer429WithRetryAfter()
+    {
+        var api = new AccountApi(fixture.App.CreateClient());
+        for (var i = 0; i < 5; i++)
+        {
+            using var allowed = await api.PostAsync("/auth/sign-in", new { email = AccountApi.NewEmail(), password = "some-password-123" });
+            Assert.Equal(HttpStatusCode.Unauthorized, allowed.StatusCode);
+        }
+
+        using var limited = await api.PostAsync("/auth/sign-in", new { email = AccountApi.NewEmail(), password = "some-password-123" });
+
+        Assert.Equal("too_many_requests", await AccountApi.ProblemCodeAsync(limited, HttpStatusCode.TooManyRequests));
+        Assert.InRange(limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 600);
+
+        // Refresh is not a credential-guessing endpoint and stays open.
+        using var refresh = await api.PostAsync("/auth/refresh-tokens", new { refresh_token = "unknown-token" });
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+    }
+}
+
+public sealed class PerAccountRateLimitTests(LowPerAccountLimitFixture fixture) : IClassFixture<LowPerAccountLimitFixture>
+{
+    [Fact]
+    public async Task SignIn_BeyondThePerAccountLimit_Answers429_WhileOtherAccountsGoOn()
+    {
+        var api = new AccountApi(fixture.App.CreateClient());
+        var email = AccountApi.NewEmail();
+        for (var i = 0; i < 3; i++)
+        {
+            using var allowed = await api.PostAsync("/auth/sign-in", new { email, password = "some-password-123" });
+            Assert.Equal(HttpStatusCode.Unauthorized, allowed.StatusCode);
+        }
+
+        // The same account in other spelling is the same account.
+        using var limited = await api.PostAsync("/auth/sign-in", new { email = email.ToUpperInvariant(), password = "some-password-123" });
+        Assert.Equal("too_many_requests", await AccountApi.ProblemCodeAsync(limited, HttpStatusCode.TooManyRequests));
+        Assert.NotNull(limited.Headers.RetryAfter?.Delta);
+
+        using var other = await api.PostAsync("/auth/sign-in", new { email = AccountApi.NewEmail(), password = "some-password-123" });
+        Assert.Equal(HttpStatusCode.Unauthorized, other.StatusCode);
+    }
+}

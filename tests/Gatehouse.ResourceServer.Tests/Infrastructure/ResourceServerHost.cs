@@ -1,0 +1,58 @@
+using Gatehouse.ResourceServer.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.ResourceServer.Tests.Infrastructure;
+
+/// <summary>A service that uses the kit, as a team would write it, hosted in memory.</summary>
+public sealed class ResourceServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ResourceServerHost(WebApplication app)
+    {
+        _app = app;
+        Client = app.GetTestClient();
+    }
+
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ResourceServerHost> StartAsync(Action<GatehouseResourceServerOptions> configure, Action<WebApplication>? map = null, Action<WebApplicationBuilder>? build = null)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddGatehouseResourceServer(configure);
+        build?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGet("/whoami", (HttpContext context) => context.User.FindFirst("sub")!.Value).RequireAuthorization();
+        app.MapGet("/images", () => "images").RequireScope("images:read");
+        app.MapGet("/images/write", () => "written").RequireScope("images:write");
+        app.MapGet("/admin", () => "admin").RequireRole("admin");
+        app.MapHealthChecks("/health");
+        map?.Invoke(app);
+        await app.StartAsync();
+        return new ResourceServerHost(app);
+    }
+
+    public async Task<HttpResponseMessage> GetAsync(string path, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new("Bearer", token);
+        }
+
+        return await Client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}

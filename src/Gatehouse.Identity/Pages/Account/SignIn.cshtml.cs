@@ -48,7 +48,8 @@ public sealed class SignInModel(
             return Page();
         }
 
-        var user = await users.FindByEmailAsync(Email!);
+        // NUL never belongs in an email or password, and PostgreSQL cannot even look it up.
+        var user = Email!.Contains('\0') ? null : await users.FindByEmailAsync(Email);
         var result = user is null ? Microsoft.AspNetCore.Identity.SignInResult.Failed : await signIn.CheckPasswordSignInAsync(user, Password!, lockoutOnFailure: true);
         if (!result.Succeeded)
         {

@@ -38,14 +38,15 @@ public sealed class AccountRateLimits : IAsyncDisposable
         lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
 
     /// <summary>The per-IP policy for the middleware.</summary>
-    public static void AddPerIpPolicy(RateLimiterOptions limiter, RateLimitSettings settings)
+    public static void AddPerIpPolicy(RateLimiterOptions limiter, RateLimitSettings settings) =>
+        limiter.AddPolicy(PerIpPolicy, http => PerIpPartition(http, settings));
+
+    /// <summary>The client IP's partition; the hosted pages count against the same key as the API.</summary>
+    public static RateLimitPartition<string> PerIpPartition(HttpContext http, RateLimitSettings settings)
     {
-        limiter.AddPolicy(PerIpPolicy, http =>
-        {
-            var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            var redis = http.RequestServices.GetService<IConnectionMultiplexer>();
-            return Partition("ip:" + ip, settings.PerIpPermits, settings, redis);
-        });
+        var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var redis = http.RequestServices.GetService<IConnectionMultiplexer>();
+        return Partition("ip:" + ip, settings.PerIpPermits, settings, redis);
     }
 
     private static RateLimitPartition<string> Partition(string key, int permits, RateLimitSettings settings, IConnectionMultiplexer? redis) =>

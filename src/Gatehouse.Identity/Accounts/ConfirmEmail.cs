@@ -17,6 +17,13 @@ public sealed class ConfirmEmail(
 {
     public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(ConfirmEmailRequest request, AccountCall call)
     {
+        var confirmed = await ConfirmAsync(request, call);
+        return confirmed.Value is { } user ? TypedResults.Ok(await tokens.StartSessionAsync(user, call)) : confirmed.Problem!;
+    }
+
+    /// <summary>Checks the code and creates the user; the caller starts the session.</summary>
+    public async Task<FlowOutcome<GatehouseUser>> ConfirmAsync(ConfirmEmailRequest request, AccountCall call)
+    {
         var flow = await flows.FindAsync(request.FlowId!, VerificationPurpose.ConfirmEmail, FlowState.AwaitingCode, call.CancellationToken);
         if (flow is null || flow.ClientId != call.ClientId)
         {
@@ -50,6 +57,6 @@ public sealed class ConfirmEmail(
         await flows.SaveAsync(flow with { State = FlowState.Completed, PasswordHash = null }, call.CancellationToken);
         audit.Record(AuditEventTypes.CodeUsed, user.Id, call.ClientId, call.IpAddress, "confirm_email");
         audit.Record(AuditEventTypes.SignUpCompleted, user.Id, call.ClientId, call.IpAddress);
-        return TypedResults.Ok(await tokens.StartSessionAsync(user, call));
+        return user;
     }
 }

@@ -25,6 +25,15 @@ public sealed class ConfirmReset(
 {
     public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(ConfirmResetRequest request, AccountCall call)
     {
+        var reset = await ResetAsync(request, call);
+        return reset.Value is { } changed
+            ? TypedResults.Ok(await tokens.StartSessionAsync(changed.User, call, notBefore: changed.Cutoff))
+            : reset.Problem!;
+    }
+
+    /// <summary>Checks the code, stores the new password and ends every session; the caller starts the fresh one.</summary>
+    public async Task<FlowOutcome<CredentialsChanged>> ResetAsync(ConfirmResetRequest request, AccountCall call)
+    {
         var flow = await flows.FindAsync(request.FlowId!, VerificationPurpose.ResetPassword, FlowState.AwaitingCode, call.CancellationToken);
         if (flow is null || flow.ClientId != call.ClientId)
         {
@@ -55,12 +64,11 @@ public sealed class ConfirmReset(
         await flows.SaveAsync(flow with { State = FlowState.Completed }, call.CancellationToken);
         await lockout.RecordSuccessAsync(user, call.CancellationToken);
         var cutoff = await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
-        var pair = await tokens.StartSessionAsync(user, call, notBefore: cutoff);
 
         var email = user.Email!;
         await mailer.SendPasswordChangedAsync(email);
         audit.Record(AuditEventTypes.CodeUsed, user.Id, call.ClientId, call.IpAddress, "reset_password");
         audit.Record(AuditEventTypes.PasswordReset, user.Id, call.ClientId, call.IpAddress);
-        return TypedResults.Ok(pair);
+        return new CredentialsChanged(user, cutoff);
     }
 }

@@ -27,7 +27,13 @@ public sealed class DeleteAccount(
             return AccountErrors.InvalidToken.Problem();
         }
 
-        var user = current.User;
+        var deleted = await DeleteAsync(current.User, request, call);
+        return deleted.Value is not null ? TypedResults.NoContent() : deleted.Problem!;
+    }
+
+    /// <summary>Checks the password (lockout, audit) of <paramref name="user"/>, who the caller has found signed in, then deletes the account.</summary>
+    public async Task<FlowOutcome<GatehouseUser>> DeleteAsync(GatehouseUser user, DeleteAccountRequest request, AccountCall call)
+    {
         if (lockout.Remaining(user) is { } wait)
         {
             call.RetryAfter(wait);
@@ -47,15 +53,15 @@ public sealed class DeleteAccount(
         }
 
         await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.AccountClosed, call.CancellationToken);
-        var deleted = await users.DeleteAsync(user);
-        if (!deleted.Succeeded)
+        var removed = await users.DeleteAsync(user);
+        if (!removed.Succeeded)
         {
-            throw new InvalidOperationException("Could not delete the user: " + string.Join("; ", deleted.Errors.Select(e => e.Description)));
+            throw new InvalidOperationException("Could not delete the user: " + string.Join("; ", removed.Errors.Select(e => e.Description)));
         }
 
         var email = user.Email!;
         await mailer.SendAccountDeletedAsync(email);
         audit.Record(AuditEventTypes.AccountDeleted, user.Id, call.ClientId, call.IpAddress);
-        return TypedResults.NoContent();
+        return user;
     }
 }

@@ -19,6 +19,13 @@ public sealed class SignIn(
 {
     public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(SignInRequest request, AccountCall call)
     {
+        var verified = await VerifyAsync(request, call);
+        return verified.Value is { } user ? TypedResults.Ok(await tokens.StartSessionAsync(user, call)) : verified.Problem!;
+    }
+
+    /// <summary>Checks the credentials (lockout, audit, hash upgrade); the caller starts the session it issues.</summary>
+    public async Task<FlowOutcome<GatehouseUser>> VerifyAsync(SignInRequest request, AccountCall call)
+    {
         var user = await users.FindByEmailAsync(request.Email!);
         if (user is not null && lockout.Remaining(user) is { } wait)
         {
@@ -41,8 +48,7 @@ public sealed class SignIn(
         }
 
         await lockout.RecordSuccessAsync(user, call.CancellationToken);
-        var pair = await tokens.StartSessionAsync(user, call);
         audit.Record(AuditEventTypes.SignInSucceeded, user.Id, call.ClientId, call.IpAddress);
-        return TypedResults.Ok(pair);
+        return user;
     }
 }

@@ -31,4 +31,14 @@ public sealed class SignedInUsers(UserAccessTokens accessTokens, RefreshTokenFam
         var user = await users.FindByIdAsync(token.UserId.ToString());
         return user is { Status: UserStatus.Active } ? new SignedInUser(token, user) : null;
     }
+
+    /// <summary>
+    /// The active user behind a hosted page's browser session (whose cookie handler has already checked
+    /// the security stamp and the session's lifetime), or null.
+    /// </summary>
+    public async Task<GatehouseUser?> FromSessionAsync(System.Security.Claims.ClaimsPrincipal session)
+    {
+        var user = session.Identity?.IsAuthenticated == true ? await users.GetUserAsync(session) : null;
+        return user is { Status: UserStatus.Active } ? user : null;
+    }
 }

@@ -28,7 +28,18 @@ public sealed class UpdatePassword(
             return AccountErrors.InvalidToken.Problem();
         }
 
-        var user = current.User;
+        var changed = await ChangeAsync(current.User, request, call);
+        return changed.Value is { } done
+            ? TypedResults.Ok(await tokens.StartSessionAsync(done.User, call, notBefore: done.Cutoff))
+            : changed.Problem!;
+    }
+
+    /// <summary>
+    /// Checks the current password (lockout, audit), stores the new one and ends every session of
+    /// <paramref name="user"/>, who the caller has already found signed in; the caller starts the fresh session.
+    /// </summary>
+    public async Task<FlowOutcome<CredentialsChanged>> ChangeAsync(GatehouseUser user, UpdatePasswordRequest request, AccountCall call)
+    {
         if (lockout.Remaining(user) is { } wait)
         {
             call.RetryAfter(wait);
@@ -62,11 +73,10 @@ public sealed class UpdatePassword(
 
         await lockout.RecordSuccessAsync(user, call.CancellationToken);
         var cutoff = await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
-        var pair = await tokens.StartSessionAsync(user, call, notBefore: cutoff);
 
         var email = user.Email!;
         await mailer.SendPasswordChangedAsync(email);
         audit.Record(AuditEventTypes.PasswordChanged, user.Id, call.ClientId, call.IpAddress);
-        return TypedResults.Ok(pair);
+        return new CredentialsChanged(user, cutoff);
     }
 }

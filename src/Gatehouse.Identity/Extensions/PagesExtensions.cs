@@ -1,6 +1,8 @@
 using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Pages.Account;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Extensions;
@@ -14,6 +16,8 @@ public static class PagesExtensions
     public static IServiceCollection AddGatehousePages(this IServiceCollection services, GatehouseOptions settings)
     {
         services.AddRazorPages(pages => pages.Conventions.ConfigureFilter(new AutoValidateAntiforgeryTokenAttribute()));
+        services.Configure<RateLimiterOptions>(limiter =>
+            limiter.AddPolicy(HostedPageRateLimit.PolicyName, new HostedPageRateLimit(settings.Accounts.RateLimits)));
         services.Configure<AntiforgeryOptions>(antiforgery =>
         {
             // The __Host- prefix needs a Secure cookie, which plain-HTTP development cannot set.

@@ -17,7 +17,8 @@ install_missing() {
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
   # Hosted pages are tested in a real headless Chromium (Debian's package, driven by Playwright).
   [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1 || packages+=(chromium)
-  # Email is tested against a real SMTP server on loopback (node's smtp-server, tests/smtp-mailbox).
+  # Node.js runs the test SMTP server (tests/smtp-mailbox) and openid-client, the independent relying
+  # party of the OpenID Connect tests (tests/oidc-client).
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
   if [ ${#packages[@]} -gt 0 ]; then
@@ -96,8 +97,10 @@ run_suite() {
 }
 
 install_missing
-say "installing the test SMTP server"
-(cd tests/smtp-mailbox && npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1) || { cat "$work/npm.log"; exit 1; }
+for package in tests/smtp-mailbox tests/oidc-client; do
+  say "installing the node packages of $package (npm ci)"
+  (cd "$package" && npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1) || { cat "$work/npm.log"; exit 1; }
+done
 say "building"
 dotnet build Gatehouse.slnx -c Release >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -24,8 +25,12 @@ public sealed record AccountClient(
 public sealed class AccountClients(
     IOpenIddictApplicationManager applications,
     ScopeResourceCatalog scopeResources,
+    IMemoryCache cache,
     IOptions<GatehouseOptions> options)
 {
+    /// <summary>A client read from the database is reused this long; a changed client applies within it.</summary>
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
+
     public const string ClientIdHeader = "X-Client-Id";
     public const string ClientSecretHeader = "X-Client-Secret";
 
@@ -39,14 +44,16 @@ public sealed class AccountClients(
             return null;
         }
 
-        var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
-        if (application is null || !await applications.HasPermissionAsync(application, AccountsApiPermission, cancellationToken))
+        var registered = await FindAsync(clientId, cancellationToken);
+        if (registered is null)
         {
             return null;
         }
 
+        var (application, client, confidential) = registered;
+
         request.Headers.TryGetValue(ClientSecretHeader, out var secrets);
-        if (await applications.HasClientTypeAsync(application, ClientTypes.Confidential, cancellationToken))
+        if (confidential)
         {
             if (secrets.Count != 1 || secrets[0] is not { Length: > 0 and <= 500 } secret
                 || !await applications.ValidateClientSecretAsync(application, secret, cancellationToken))
@@ -55,6 +62,25 @@ public sealed class AccountClients(
             }
         }
         else if (secrets.Count > 0)
+        {
+            return null;
+        }
+
+        return client;
+    }
+
+    private sealed record Registered(object Application, AccountClient Client, bool Confidential);
+
+    private async Task<Registered?> FindAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var key = "gatehouse:account-client:" + clientId;
+        if (cache.TryGetValue(key, out Registered? known))
+        {
+            return known;
+        }
+
+        var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
+        if (application is null || !await applications.HasPermissionAsync(application, AccountsApiPermission, cancellationToken))
         {
             return null;
         }
@@ -71,6 +97,9 @@ public sealed class AccountClients(
                 ? parsed
                 : options.Value.Tokens.AccessTokenLifetime;
 
-        return new AccountClient(clientId, granted, audiences, lifetime);
+        var confidential = await applications.HasClientTypeAsync(application, ClientTypes.Confidential, cancellationToken);
+        var registered = new Registered(application, new AccountClient(clientId, granted, audiences, lifetime), confidential);
+        cache.Set(key, registered, CacheLifetime);
+        return registered;
     }
 }

@@ -11,7 +11,7 @@ namespace Gatehouse.Identity.Accounts;
 /// reset by a success), so every further lockout waits twice as long, up to a maximum. Counting is one
 /// atomic UPDATE, so parallel guesses cannot slip past the threshold.
 /// </summary>
-public sealed class AccountLockout(GatehouseDbContext db, IOptions<GatehouseOptions> options, TimeProvider time)
+public sealed class AccountLockout(GatehouseDbContext db, IOptions<GatehouseOptions> options, TimeProvider time, ILogger<AccountLockout> logger)
 {
     private LockoutSettings Settings => options.Value.Accounts.Lockout;
 
@@ -44,6 +44,7 @@ public sealed class AccountLockout(GatehouseDbContext db, IOptions<GatehouseOpti
         await db.Database.ExecuteSqlAsync(
             $"UPDATE user_credentials SET \"LockoutEnd\" = {until} WHERE \"UserId\" = {user.Id}", cancellationToken);
         user.LockoutEnd = until;
+        AccountsLog.LockedOut(logger, user.Id, wait);
         return wait;
     }
 

@@ -22,7 +22,9 @@ public sealed class AccountRateLimits : IAsyncDisposable
     public AccountRateLimits(RateLimitSettings settings, IServiceProvider services)
     {
         var redis = services.GetService<IConnectionMultiplexer>();
-        _perAccount = PartitionedRateLimiter.Create<string, string>(key => Partition("account:" + key, settings.PerAccountPermits, settings, redis));
+        _perAccount = PartitionedRateLimiter.Create<string, string>(key => settings.Enabled
+            ? Partition("account:" + key, settings.PerAccountPermits, settings, redis)
+            : RateLimitPartition.GetNoLimiter(key));
     }
 
     /// <summary>Null when allowed; otherwise how long to wait.</summary>

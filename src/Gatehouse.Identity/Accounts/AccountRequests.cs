@@ -101,7 +101,7 @@ public sealed class FieldErrors
         }
     }
 
-    /// <summary>Well-formed Unicode (no lone surrogates), no control characters, at most <paramref name="max"/> characters.</summary>
+    /// <summary>Well-formed Unicode (no lone surrogates, no U+FFFD left by a broken encoding), no control characters, at most <paramref name="max"/> characters.</summary>
     public bool Text(string field, string value, int max, bool allowControl = false)
     {
         if (value.Length > max)
@@ -133,7 +133,7 @@ public sealed class FieldErrors
             {
                 i++;
             }
-            else if (char.IsSurrogate(value[i]) || value[i] == '\uFFFE' || value[i] == '\uFFFF')
+            else if (char.IsSurrogate(value[i]) || value[i] is '\uFFFD' or '\uFFFE' or '\uFFFF')
             {
                 return false;
             }

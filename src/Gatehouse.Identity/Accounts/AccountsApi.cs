@@ -31,7 +31,7 @@ public static class AccountsApi
             .WithSummary("Confirm the email address with the code; creates the account and returns a token pair.");
         group.MapPost("/sign-in", SignInAsync).Accepts<SignInRequest>("application/json").CredentialGuessing()
             .WithSummary("Sign in with email and password; returns a token pair.");
-        group.MapPost("/logout", LogoutAsync)
+        group.MapPost("/logout", (Delegate)LogoutAsync)
             .WithSummary("End the session of the bearer access token: its refresh tokens and the access token itself.");
         group.MapPost("/reset-password", ResetPasswordAsync).Accepts<ResetPasswordRequest>("application/json").CredentialGuessing()
             .WithSummary("Start a password reset; a code is emailed if the address belongs to an account.");
@@ -46,40 +46,43 @@ public static class AccountsApi
         return app;
     }
 
+    // Resolved after the filter has run, so a refused client or a bad body costs no flow construction.
+    private static T Flow<T>(HttpContext http) where T : notnull => http.RequestServices.GetRequiredService<T>();
+
     private static RouteHandlerBuilder CredentialGuessing(this RouteHandlerBuilder endpoint) =>
         endpoint.RequireRateLimiting(AccountRateLimits.PerIpPolicy)
             .WithMetadata(new CountsPerAccount())
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
-    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> SignUpAsync(JsonBody<SignUpRequest> body, HttpContext http, SignUp flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> SignUpAsync(JsonBody<SignUpRequest> body, HttpContext http) =>
+        Flow<SignUp>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
-    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> SendCodeAsync(JsonBody<SendCodeRequest> body, HttpContext http, SendCode flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> SendCodeAsync(JsonBody<SendCodeRequest> body, HttpContext http) =>
+        Flow<SendCode>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
-    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> ConfirmEmailAsync(JsonBody<ConfirmEmailRequest> body, HttpContext http, ConfirmEmail flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> ConfirmEmailAsync(JsonBody<ConfirmEmailRequest> body, HttpContext http) =>
+        Flow<ConfirmEmail>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
-    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> SignInAsync(JsonBody<SignInRequest> body, HttpContext http, SignIn flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> SignInAsync(JsonBody<SignInRequest> body, HttpContext http) =>
+        Flow<SignIn>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
-    private static Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(HttpContext http, Logout flow) =>
-        flow.HandleAsync(AccountCall.Of(http));
+    private static Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(HttpContext http) =>
+        Flow<Logout>(http).HandleAsync(AccountCall.Of(http));
 
-    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> ResetPasswordAsync(JsonBody<ResetPasswordRequest> body, HttpContext http, ResetPassword flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> ResetPasswordAsync(JsonBody<ResetPasswordRequest> body, HttpContext http) =>
+        Flow<ResetPassword>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
-    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> ConfirmResetAsync(JsonBody<ConfirmResetRequest> body, HttpContext http, ConfirmReset flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> ConfirmResetAsync(JsonBody<ConfirmResetRequest> body, HttpContext http) =>
+        Flow<ConfirmReset>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
-    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> UpdatePasswordAsync(JsonBody<UpdatePasswordRequest> body, HttpContext http, UpdatePassword flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> UpdatePasswordAsync(JsonBody<UpdatePasswordRequest> body, HttpContext http) =>
+        Flow<UpdatePassword>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
-    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> RefreshTokensAsync(JsonBody<RefreshTokensRequest> body, HttpContext http, RefreshTokens flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> RefreshTokensAsync(JsonBody<RefreshTokensRequest> body, HttpContext http) =>
+        Flow<RefreshTokens>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
-    private static Task<Results<NoContent, ProblemHttpResult>> DeleteAccountAsync(JsonBody<DeleteAccountRequest> body, HttpContext http, DeleteAccount flow) =>
-        flow.HandleAsync(body.Value!, AccountCall.Of(http));
+    private static Task<Results<NoContent, ProblemHttpResult>> DeleteAccountAsync(JsonBody<DeleteAccountRequest> body, HttpContext http) =>
+        Flow<DeleteAccount>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 }
 
 /// <summary>Endpoint metadata: the request is also limited per account it names.</summary>

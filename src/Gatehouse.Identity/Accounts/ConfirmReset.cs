@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Email;
 using Gatehouse.Identity.Codes;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tokens;
@@ -19,7 +20,7 @@ public sealed class ConfirmReset(
     AccountLockout lockout,
     SessionRevocation revocation,
     TokenPairs tokens,
-    AccountMail mail,
+    IAccountMailer mailer,
     AuditLog audit)
 {
     public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(ConfirmResetRequest request, AccountCall call)
@@ -65,7 +66,7 @@ public sealed class ConfirmReset(
         var cutoff = await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
 
         var email = user.Email!;
-        mail.Send("password reset", mailer => mailer.SendPasswordChangedAsync(email));
+        await mailer.SendPasswordChangedAsync(email);
         audit.Record(AuditEventTypes.CodeUsed, user.Id, call.ClientId, call.IpAddress, "reset_password");
         audit.Record(AuditEventTypes.PasswordReset, user.Id, call.ClientId, call.IpAddress);
         return new CredentialsChanged(user, cutoff);

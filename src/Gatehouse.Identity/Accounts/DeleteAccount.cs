@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Email;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,7 +17,7 @@ public sealed class DeleteAccount(
     PasswordVerifier passwords,
     AccountLockout lockout,
     SessionRevocation revocation,
-    AccountMail mail,
+    IAccountMailer mailer,
     AuditLog audit)
 {
     public async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(DeleteAccountRequest request, AccountCall call)
@@ -59,7 +60,7 @@ public sealed class DeleteAccount(
         }
 
         var email = user.Email!;
-        mail.Send("account deleted", mailer => mailer.SendAccountDeletedAsync(email));
+        await mailer.SendAccountDeletedAsync(email);
         audit.Record(AuditEventTypes.AccountDeleted, user.Id, call.ClientId, call.IpAddress);
         return user;
     }

@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Email;
 using Gatehouse.Identity.Codes;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Data.Users;
@@ -16,7 +17,7 @@ public sealed class ResetPassword(
     UserManager<GatehouseUser> users,
     IVerificationCodes codes,
     AccountFlowStore flows,
-    AccountMail mail,
+    IAccountMailer mailer,
     AuditLog audit,
     IOptions<GatehouseOptions> options,
     TimeProvider time)
@@ -36,7 +37,7 @@ public sealed class ResetPassword(
 
         if (known)
         {
-            mail.Send("reset code", mailer => mailer.SendCodeAsync(email, VerificationPurpose.ResetPassword, code));
+            await mailer.SendCodeAsync(email, VerificationPurpose.ResetPassword, code);
             audit.Record(AuditEventTypes.CodeSent, subjectId, call.ClientId, call.IpAddress, "reset_password");
         }
 

@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Email;
 using Gatehouse.Identity.Codes;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -8,7 +9,7 @@ namespace Gatehouse.Identity.Accounts;
 /// Sends a new code for a flow that waits for one (sign-up or reset); the previous code stops working.
 /// Flows of unknown or taken addresses get a new code too, which is never sent, so the answer is the same.
 /// </summary>
-public sealed class SendCode(IVerificationCodes codes, AccountFlowStore flows, AccountMail mail, AuditLog audit)
+public sealed class SendCode(IVerificationCodes codes, AccountFlowStore flows, IAccountMailer mailer, AuditLog audit)
 {
     public async Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> HandleAsync(SendCodeRequest request, AccountCall call)
     {
@@ -22,7 +23,7 @@ public sealed class SendCode(IVerificationCodes codes, AccountFlowStore flows, A
         var code = await codes.IssueAsync(flow.SubjectId, flow.Purpose, call.CancellationToken);
         if (flow.Deliverable)
         {
-            mail.Send("code", mailer => mailer.SendCodeAsync(flow.Email, flow.Purpose, code));
+            await mailer.SendCodeAsync(flow.Email, flow.Purpose, code);
             audit.Record(AuditEventTypes.CodeSent, flow.Purpose == VerificationPurpose.ResetPassword ? flow.SubjectId : null,
                 call.ClientId, call.IpAddress, flow.Purpose == VerificationPurpose.ResetPassword ? "reset_password" : "confirm_email");
         }

@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Email;
 using Gatehouse.Identity.Codes;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Data.Users;
@@ -18,7 +19,7 @@ public sealed class SignUp(
     PasswordVerifier passwords,
     IVerificationCodes codes,
     AccountFlowStore flows,
-    AccountMail mail,
+    IAccountMailer mailer,
     AuditLog audit,
     IOptions<GatehouseOptions> options,
     TimeProvider time)
@@ -46,12 +47,12 @@ public sealed class SignUp(
 
         if (existing is null)
         {
-            mail.Send("sign-up code", mailer => mailer.SendCodeAsync(email, VerificationPurpose.ConfirmEmail, code));
+            await mailer.SendCodeAsync(email, VerificationPurpose.ConfirmEmail, code);
             audit.Record(AuditEventTypes.CodeSent, null, call.ClientId, call.IpAddress, "confirm_email");
         }
         else
         {
-            mail.Send("repeated sign-up notice", mailer => mailer.SendSignUpAttemptAsync(email));
+            await mailer.SendSignUpAttemptAsync(email);
         }
 
         audit.Record(AuditEventTypes.SignUpStarted, existing?.Id, call.ClientId, call.IpAddress, existing is null ? null : "email_taken");

@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Email;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,7 +18,7 @@ public sealed class UpdatePassword(
     AccountLockout lockout,
     SessionRevocation revocation,
     TokenPairs tokens,
-    AccountMail mail,
+    IAccountMailer mailer,
     AuditLog audit)
 {
     public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(UpdatePasswordRequest request, AccountCall call)
@@ -74,7 +75,7 @@ public sealed class UpdatePassword(
         var cutoff = await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.CredentialsChanged, call.CancellationToken);
 
         var email = user.Email!;
-        mail.Send("password changed", mailer => mailer.SendPasswordChangedAsync(email));
+        await mailer.SendPasswordChangedAsync(email);
         audit.Record(AuditEventTypes.PasswordChanged, user.Id, call.ClientId, call.IpAddress);
         return new CredentialsChanged(user, cutoff);
     }

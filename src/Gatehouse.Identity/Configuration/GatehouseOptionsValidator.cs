@@ -172,6 +172,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
 
         options.Codes.Check($"{root}:Codes", problems);
         options.Email.Check($"{root}:Email", problems);
+        options.Passwords.Check($"{root}:Passwords", problems);
         return problems;
     }
 

@@ -116,19 +116,11 @@ public sealed class AccessTokenWriter
         return Encoding.ASCII.GetString(token);
     }
 
-    // One copy of the key per thread: the platform's key objects are not documented as safe for
-    // concurrent use, and importing the key once per thread is cheaper than any lock on this path.
-    private static Func<byte[], byte[]> EcdsaSigner(ECDsa key)
-    {
-        var parameters = key.ExportParameters(includePrivateParameters: true);
-        var perThread = new ThreadLocal<ECDsa>(() => ECDsa.Create(parameters));
-        return data => perThread.Value!.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-    }
+    // The platform's key objects create a fresh native context per operation, so one key object
+    // serves every thread at once (as Microsoft.IdentityModel also relies on).
+    private static Func<byte[], byte[]> EcdsaSigner(ECDsa key) =>
+        data => key.SignHash(SHA256.HashData(data), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
-    private static Func<byte[], byte[]> RsaSigner(RSA key)
-    {
-        var parameters = key.ExportParameters(includePrivateParameters: true);
-        var perThread = new ThreadLocal<RSA>(() => RSA.Create(parameters));
-        return data => perThread.Value!.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-    }
+    private static Func<byte[], byte[]> RsaSigner(RSA key) =>
+        data => key.SignHash(SHA256.HashData(data), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
 }

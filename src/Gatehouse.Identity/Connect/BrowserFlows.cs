@@ -39,6 +39,7 @@ public static class BrowserFlows
             options.SubjectTokenTypes.IntersectWith([TokenTypeIdentifiers.AccessToken]);
         });
 
+        server.AddEventHandler(AllowFormPostScript.Descriptor);
         server.AddEventHandler(ReferenceAccessTokensPerClient.Descriptor);
         server.AddEventHandler(RevokeAuthorizationOnReplay.Descriptor);
         server.AddEventHandler(UserGrantCheck.Descriptor);

@@ -251,7 +251,7 @@ public sealed class ClientCredentialsFastPath(
             return configured;
         }
 
-        var key = request.Scheme + "://" + request.Host.Value;
+        var key = request.Scheme + Uri.SchemeDelimiter + request.Host.ToUriComponent();
         if (_issuers.TryGetValue(key, out var issuer))
         {
             return issuer;

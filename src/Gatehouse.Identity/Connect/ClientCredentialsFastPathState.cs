@@ -48,6 +48,14 @@ public static class KnownTokenRequestHandlers
             "the fast path grants the same scopes and audiences through the same helpers",
         [typeof(SkipAccessTokenEntry)] =
             "the fast path stores no JWT access token either",
+        [typeof(ReferenceAccessTokensPerClient)] =
+            "it acts only for clients that receive reference access tokens, which the fast path leaves to OpenIddict (CachedClient)",
+        [typeof(UserGrantCheck)] =
+            "it acts only on authorization-code and refresh-token grants",
+        [typeof(TokenExchangeGrant)] =
+            "it acts only on the token-exchange grant",
+        [typeof(TokenExchangePartyCheck)] =
+            "for other grants it runs OpenIddict's authorized-party check, which concerns presented codes and tokens; a client-credentials request presents none",
     }.ToFrozenDictionary();
 
     /// <summary>The custom handlers of <paramref name="server"/> that would run on a token request and are not known.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Globalization;
 using Gatehouse.Identity.Bootstrap;
+using Gatehouse.Identity.Configuration;
 using OpenIddict.Abstractions;
 using StackExchange.Redis;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -42,10 +43,23 @@ public sealed record CachedClient(
         ConfiguredRegistrations.SourceProperty,
     ], StringComparer.Ordinal);
 
-    /// <summary>Application settings the fast path applies itself.</summary>
+    /// <summary>
+    /// Application settings the fast path applies itself (the access-token lifetime and format) or
+    /// knows to concern only other flows (refresh tokens and logout belong to people's sessions).
+    /// </summary>
     public static readonly FrozenSet<string> KnownSettings = FrozenSet.ToFrozenSet(
     [
         Settings.TokenLifetimes.AccessToken,
+        ClientRegistration.AccessTokenFormatSetting,
+        Settings.TokenLifetimes.RefreshToken,
+        ClientRegistration.RefreshTokenAbsoluteLifetimeSetting,
+        ClientRegistration.BackChannelLogoutUriSetting,
+    ], StringComparer.Ordinal);
+
+    /// <summary>Application requirements that concern only other flows (PKCE: the authorization-code flow).</summary>
+    public static readonly FrozenSet<string> KnownRequirements = FrozenSet.ToFrozenSet(
+    [
+        Requirements.Features.ProofKeyForCodeExchange,
     ], StringComparer.Ordinal);
 
     private const string ResourcePrefix = OpenIddictConstants.Permissions.Prefixes.Resource;
@@ -66,12 +80,16 @@ public sealed record CachedClient(
 
         var unknownProperty = descriptor.Properties.Keys.FirstOrDefault(key => !KnownProperties.Contains(key));
         var unknownSetting = descriptor.Settings.Keys.FirstOrDefault(key => !KnownSettings.Contains(key));
+        var unknownRequirement = descriptor.Requirements.FirstOrDefault(requirement => !KnownRequirements.Contains(requirement));
         string? ineligible = true switch
         {
             _ when descriptor.ClientType != ClientTypes.Confidential => "it is not a confidential client",
             _ when string.IsNullOrEmpty(descriptor.ClientSecret) => "it has no client secret",
             _ when descriptor.JsonWebKeySet is not null => "it has a JSON Web Key Set",
-            _ when descriptor.Requirements.Count > 0 => "it has requirements",
+            _ when unknownRequirement is not null => $"its requirement '{unknownRequirement}' is unknown to the fast path",
+            // Opaque tokens are stored by OpenIddict (ReferenceAccessTokensPerClient); the fast path writes only JWTs.
+            _ when descriptor.Settings.TryGetValue(ClientRegistration.AccessTokenFormatSetting, out var format)
+                && format != AccessTokenFormats.Jwt => "it receives reference access tokens",
             _ when unknownProperty is not null => $"its property '{unknownProperty}' is unknown to the fast path",
             _ when unknownSetting is not null => $"its setting '{unknownSetting}' is unknown to the fast path",
             _ when descriptor.Settings.ContainsKey(Settings.TokenLifetimes.AccessToken) && lifetime is null => "its access-token lifetime is unreadable",

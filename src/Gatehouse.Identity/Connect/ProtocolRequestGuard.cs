@@ -8,8 +8,9 @@ namespace Gatehouse.Identity.Connect;
 
 /// <summary>
 /// Stands in front of the OAuth endpoints and turns hostile input into OAuth error responses before
-/// OpenIddict sees it: bodies over the size limit (413), bodies that cannot be parsed as a form, and
-/// parameters sent more than once (RFC 6749 §3.1: "MUST NOT be included more than once").
+/// OpenIddict sees it: bodies over the size limit (413), bodies that cannot be parsed as a form,
+/// parameters sent more than once (RFC 6749 §3.1: "MUST NOT be included more than once") and
+/// values carrying NUL characters.
 /// </summary>
 public sealed class ProtocolRequestGuard(RequestDelegate next, IOptions<GatehouseOptions> options)
 {
@@ -43,6 +44,12 @@ public sealed class ProtocolRequestGuard(RequestDelegate next, IOptions<Gatehous
             return;
         }
 
+        if (WithNul(context.Request.Query) is { } nulInQuery)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"The '{nulInQuery}' parameter contains a NUL character.");
+            return;
+        }
+
         if (HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType)
         {
             // Chunked bodies carry no length: buffer with a hard limit instead.
@@ -69,6 +76,12 @@ public sealed class ProtocolRequestGuard(RequestDelegate next, IOptions<Gatehous
                 return;
             }
 
+            if (WithNul(form) is { } nulInForm)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"The '{nulInForm}' parameter contains a NUL character.");
+                return;
+            }
+
             context.Request.Body.Position = 0;
         }
 
@@ -77,6 +90,13 @@ public sealed class ProtocolRequestGuard(RequestDelegate next, IOptions<Gatehous
 
     private static string? Duplicate(IEnumerable<KeyValuePair<string, StringValues>> parameters) =>
         parameters.FirstOrDefault(parameter => parameter.Value.Count > 1 && !RepeatableParameters.Contains(parameter.Key)).Key;
+
+    // No protocol value may hold NUL: PostgreSQL text cannot store it, and no legitimate client sends it.
+    private static string? WithNul(IEnumerable<KeyValuePair<string, StringValues>> parameters) =>
+        parameters.FirstOrDefault(parameter => parameter.Key.Contains('\0')
+            || parameter.Value.Any(value => value?.Contains('\0') == true)).Key is { } name
+            ? name.Replace("\0", "\\0", StringComparison.Ordinal)
+            : null;
 
     private static async Task WriteErrorAsync(HttpContext context, int status, string description)
     {

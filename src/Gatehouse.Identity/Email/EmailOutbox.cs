@@ -63,6 +63,7 @@ public sealed partial class EmailOutbox : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        LogDestination(_logger, Destination(_settings));
         try
         {
             while (true)
@@ -158,6 +159,10 @@ public sealed partial class EmailOutbox : BackgroundService
         }
     }
 
+    private static string Destination(EmailOptions settings) => settings.UsesSmtp
+        ? $"the SMTP server {settings.Smtp.Host}:{settings.Smtp.Port} ({settings.Smtp.Security})"
+        : $"the pickup folder {Path.GetFullPath(settings.PickupDirectory)} (set Gatehouse:Email:Smtp:Host to send it)";
+
     /// <summary>A refusal that another try will not change: a 5xx answer or rejected credentials.</summary>
     private static bool IsPermanent(Exception exception) => exception switch
     {
@@ -165,6 +170,9 @@ public sealed partial class EmailOutbox : BackgroundService
         AuthenticationException => true,
         _ => false,
     };
+
+    [LoggerMessage(EventId = 1407, Level = LogLevel.Information, Message = "Email goes to {Destination}")]
+    private static partial void LogDestination(ILogger logger, string destination);
 
     [LoggerMessage(EventId = 1400, Level = LogLevel.Debug, Message = "Email \"{Subject}\" delivered (attempt {Attempt})")]
     private static partial void LogDelivered(ILogger logger, string subject, int attempt);

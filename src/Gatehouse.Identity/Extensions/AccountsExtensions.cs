@@ -27,7 +27,6 @@ public static class AccountsExtensions
         services.AddScoped<AccountLockout>();
         services.AddScoped<SessionRevocation>();
         services.AddSingleton<AccountFlowStore>();
-        services.AddSingleton<AccountMail>();
 
         services.AddScoped<SignUp>();
         services.AddScoped<SendCode>();

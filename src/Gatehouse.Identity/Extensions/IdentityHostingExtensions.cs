@@ -46,12 +46,14 @@ public static class IdentityHostingExtensions
         services.AddGatehouseStorage(storage);
         services.AddGatehouseCodes(storage);
         services.AddGatehouseEmail(settings);
-        services.AddGatehouseRevocation(storage);
+        services.AddGatehouseFeeds(storage);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
                 identity.User.RequireUniqueEmail = true;
-                identity.Password.RequiredLength = 8;
+                // Passwords/PasswordPolicy.cs enforces the rules (length in code points, common and breached
+                // passwords); these mirror it for anything that reads Identity's options, with no composition rules.
+                identity.Password.RequiredLength = settings.Passwords.MinLength;
                 identity.Password.RequireDigit = false;
                 identity.Password.RequireLowercase = false;
                 identity.Password.RequireUppercase = false;
@@ -61,6 +63,7 @@ public static class IdentityHostingExtensions
             .AddRoles<GatehouseRole>()
             .AddEntityFrameworkStores<GatehouseDbContext>()
             .AddSignInManager();
+        services.AddGatehousePasswords();
 
         services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
@@ -81,6 +84,7 @@ public static class IdentityHostingExtensions
         app.UseGatehouseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseBrowserClientCors();
         app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();

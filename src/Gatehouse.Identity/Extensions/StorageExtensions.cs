@@ -1,6 +1,7 @@
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Feeds;
 using Gatehouse.ServiceDefaults;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -13,8 +14,8 @@ internal static class StorageExtensions
 {
     /// <summary>
     /// The database (SQLite or PostgreSQL) and the distributed stores (Redis, or in-process when no
-    /// Redis is configured): cache and Data Protection keys. The denylist is added by
-    /// <see cref="RevocationExtensions.AddGatehouseRevocation"/>.
+    /// Redis is configured): cache and Data Protection keys. The denylist and feeds are added by
+    /// <see cref="FeedsExtensions.AddGatehouseFeeds"/>; saves of users pass through <see cref="UserChangeInterceptor"/>.
     /// </summary>
     public static IServiceCollection AddGatehouseStorage(this IServiceCollection services, StorageSettings storage)
     {
@@ -24,13 +25,15 @@ internal static class StorageExtensions
 
         if (storage.UsesPostgreSql)
         {
-            services.AddDbContextPool<GatehouseDbContext, PostgreSqlGatehouseDbContext>(db => db
-                .UseNpgsql(NpgsqlDefaults.Apply(storage.DatabaseConnectionString)));
+            services.AddDbContextPool<GatehouseDbContext, PostgreSqlGatehouseDbContext>((provider, db) => db
+                .UseNpgsql(NpgsqlDefaults.Apply(storage.DatabaseConnectionString))
+                .AddInterceptors(provider.GetRequiredService<UserChangeInterceptor>()));
         }
         else
         {
-            services.AddDbContextPool<GatehouseDbContext, SqliteGatehouseDbContext>(db => db
-                .UseSqlite(storage.DatabaseConnectionString));
+            services.AddDbContextPool<GatehouseDbContext, SqliteGatehouseDbContext>((provider, db) => db
+                .UseSqlite(storage.DatabaseConnectionString)
+                .AddInterceptors(provider.GetRequiredService<UserChangeInterceptor>()));
         }
 
         var dataProtection = services.AddDataProtection().SetApplicationName("Gatehouse");

@@ -76,7 +76,7 @@ public sealed class MemoryAccessTokenDenylist(IMemoryCache cache, TimeProvider t
 
 /// <summary>
 /// Shared by every node: a Redis key per revoked token, expiring with the token. Resource servers
-/// learn of revocations through <see cref="IRevocationEventLog"/>, which <see cref="PublishingAccessTokenDenylist"/> feeds.
+/// learn of revocations through the events <see cref="PublishingAccessTokenDenylist"/> publishes.
 /// </summary>
 public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, TimeProvider time) : IAccessTokenDenylist
 {

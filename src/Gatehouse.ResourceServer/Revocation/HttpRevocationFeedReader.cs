@@ -25,8 +25,8 @@ internal sealed partial class HttpRevocationFeedReader(
     ILogger<HttpRevocationFeedReader> logger) : BackgroundService
 {
     private readonly GatehouseResourceServerOptions _options = options.Value;
-    private string? _bearer;
-    private DateTimeOffset _bearerExpiresAt;
+    private readonly ServiceTokenClient _tokens = new(
+        metadata, backchannel, time, options.Value.Revocation.ClientId!, options.Value.Revocation.ClientSecret!, RevocationFeed.Scope);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -81,7 +81,7 @@ internal sealed partial class HttpRevocationFeedReader(
 
     private async Task<RevocationFeedPage> PollAsync(string? cursor, CancellationToken stoppingToken)
     {
-        var bearer = await GetBearerAsync(stoppingToken);
+        var bearer = await _tokens.GetTokenAsync(stoppingToken);
         var query = new StringBuilder(RevocationFeed.HttpPath)
             .Append("?wait=").Append((int)_options.Revocation.PollWait.TotalSeconds);
         if (cursor is not null)
@@ -96,47 +96,13 @@ internal sealed partial class HttpRevocationFeedReader(
         using var response = await backchannel.Client.SendAsync(request, timeout.Token);
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
-            _bearer = null;
+            _tokens.Forget();
             throw new HttpRequestException($"the feed refused this service's token ({(int)response.StatusCode}); check its client and the {RevocationFeed.Scope} scope");
         }
 
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync(RevocationJson.Default.RevocationFeedPage, timeout.Token)
             ?? throw new JsonException("the feed answered an empty body");
-    }
-
-    private async Task<string> GetBearerAsync(CancellationToken cancellationToken)
-    {
-        if (_bearer is not null && _bearerExpiresAt - time.GetUtcNow() > TimeSpan.FromSeconds(30))
-        {
-            return _bearer;
-        }
-
-        var snapshot = await metadata.GetAsync(cancellationToken);
-        var tokenEndpoint = snapshot?.TokenEndpoint
-            ?? throw new HttpRequestException("the authority's discovery document (token endpoint) cannot be read");
-        var revocation = _options.Revocation;
-        using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint)
-        {
-            Content = new FormUrlEncodedContent([
-                new("grant_type", "client_credentials"),
-                new("scope", RevocationFeed.Scope),
-            ]),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
-            Uri.EscapeDataString(revocation.ClientId!) + ":" + Uri.EscapeDataString(revocation.ClientSecret!))));
-        using var response = await backchannel.Client.SendAsync(request, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"the token endpoint refused client '{revocation.ClientId}' ({(int)response.StatusCode})");
-        }
-
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-        _bearer = body.RootElement.GetProperty("access_token").GetString()
-            ?? throw new JsonException("the token response has no access_token");
-        var lifetime = body.RootElement.TryGetProperty("expires_in", out var expiresIn) ? expiresIn.GetInt32() : 60;
-        _bearerExpiresAt = time.GetUtcNow().AddSeconds(lifetime);
-        return _bearer;
     }
 
     [LoggerMessage(EventId = 4111, Level = LogLevel.Information, Message = "Revocation feed (HTTP) is reachable")]

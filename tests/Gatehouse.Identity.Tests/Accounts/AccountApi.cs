@@ -81,6 +81,14 @@ public sealed class AccountApi(HttpClient http, string clientId = GatehouseApp.W
         return json.ToJsonString();
     }
 
+    /// <summary>The audit events of a user (of one type, if given), newest first, once everything recorded is stored.</summary>
+    public static async Task<IReadOnlyList<Gatehouse.Identity.Data.Accounts.AuditEvent>> AuditAsync(GatehouseApp app, Guid userId, string? type = null)
+    {
+        var audit = app.Services.GetRequiredService<Gatehouse.Identity.Audit.AuditLog>();
+        await audit.FlushAsync(TestContext.Current.CancellationToken);
+        return await audit.QueryAsync(new Gatehouse.Identity.Audit.AuditQuery(UserId: userId, Type: type), TestContext.Current.CancellationToken);
+    }
+
     /// <summary>Creates a confirmed, active user directly, for flows that start from an existing account.</summary>
     public static async Task<GatehouseUser> CreateUserAsync(GatehouseApp app, string email, string password)
     {

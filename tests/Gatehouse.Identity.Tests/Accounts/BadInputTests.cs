@@ -127,11 +127,14 @@ public sealed class BadInputTests(GatehouseFixture fixture) : IClassFixture<Gate
     [InlineData("")]
     public async Task InvalidEmails_AreNamed_OnEveryEndpointThatTakesOne(string email)
     {
-        foreach (var path in new[] { "/auth/sign-up", "/auth/sign-in", "/auth/reset-password" })
+        foreach (var path in new[] { "/auth/sign-up", "/auth/sign-in" })
         {
             using var response = await _api.PostAsync(path, new { email, password = "long-enough-password-1" });
             AssertNames(await ProblemAsync(response), "email");
         }
+
+        using var reset = await _api.PostAsync("/auth/reset-password", new { email });
+        AssertNames(await ProblemAsync(reset), "email");
     }
 
     [Fact]
@@ -201,12 +204,5 @@ public sealed class BadInputTests(GatehouseFixture fixture) : IClassFixture<Gate
     {
         using var response = await _api.PostAsync("/auth/refresh-tokens", new { refresh_token = "has spaces and / slashes" });
         AssertNames(await ProblemAsync(response), "refresh_token");
-    }
-
-    [Fact]
-    public async Task UnknownFlows_AreInvalidFlow()
-    {
-        using var response = await _api.PostAsync("/auth/send-code", new { flow_id = Guid.NewGuid().ToString() });
-        Assert.Equal("invalid_flow", (await ProblemAsync(response)).GetProperty("code").GetString());
     }
 }

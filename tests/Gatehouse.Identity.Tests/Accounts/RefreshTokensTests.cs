@@ -45,9 +45,7 @@ public sealed class RefreshTokensTests(GatehouseFixture fixture) : IClassFixture
         using var successor = await _api.PostAsync("/auth/refresh-tokens", new { refresh_token = second.RefreshToken });
         Assert.Equal("invalid_refresh_token", await AccountApi.ProblemCodeAsync(successor, HttpStatusCode.BadRequest));
 
-        var audit = fixture.App.Services.GetRequiredService<AuditLog>();
-        await audit.FlushAsync(TestContext.Current.CancellationToken);
-        Assert.Single(await audit.QueryAsync(new AuditQuery(UserId: userId, Type: AuditEventTypes.RefreshReuse), TestContext.Current.CancellationToken));
+        Assert.Single(await AccountApi.AuditAsync(fixture.App, userId, AuditEventTypes.RefreshReuse));
     }
 
     [Fact]

@@ -94,9 +94,7 @@ public sealed class SignInTests(GatehouseFixture fixture) : IClassFixture<Gateho
         Assert.Equal("account_locked", await AccountApi.ProblemCodeAsync(lockedAgain, HttpStatusCode.Forbidden));
         Assert.InRange(lockedAgain.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 61, 120);
 
-        var audit = fixture.App.Services.GetRequiredService<AuditLog>();
-        await audit.FlushAsync(TestContext.Current.CancellationToken);
-        var lockouts = await audit.QueryAsync(new AuditQuery(UserId: user.Id, Type: AuditEventTypes.Lockout), TestContext.Current.CancellationToken);
+        var lockouts = await AccountApi.AuditAsync(fixture.App, user.Id, AuditEventTypes.Lockout);
         Assert.Equal(2, lockouts.Count);
     }
 
@@ -108,9 +106,7 @@ public sealed class SignInTests(GatehouseFixture fixture) : IClassFixture<Gateho
         using var wrong = await _api.PostAsync("/auth/sign-in", new { email, password = "wrong-password-x" });
         await _api.SignInAsync(email, Password);
 
-        var audit = fixture.App.Services.GetRequiredService<AuditLog>();
-        await audit.FlushAsync(TestContext.Current.CancellationToken);
-        var events = await audit.QueryAsync(new AuditQuery(UserId: user.Id), TestContext.Current.CancellationToken);
+        var events = await AccountApi.AuditAsync(fixture.App, user.Id);
 
         Assert.Contains(events, e => e.Type == AuditEventTypes.SignInFailed && e.Reason == "wrong_password" && e.ClientId == GatehouseApp.WebAppClient);
         Assert.Contains(events, e => e.Type == AuditEventTypes.SignInSucceeded && e.ClientId == GatehouseApp.WebAppClient);

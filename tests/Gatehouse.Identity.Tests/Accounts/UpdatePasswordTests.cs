@@ -39,10 +39,50 @@ public sealed class UpdatePasswordTests(GatehouseFixture fixture) : IClassFixtur
         using var oldPassword = await _api.PostAsync("/auth/sign-in", new { email, password = Password });
         Assert.Equal(HttpStatusCode.Unauthorized, oldPassword.StatusCode);
         await _api.SignInAsync(email, NewPassword);
+        await TestMailbox.Shared.WaitForMessageAsync(email, "password was changed");
 
         await using var scope = fixture.App.Services.CreateAsyncScope();
         var stored = await scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>().FindByIdAsync(user.Id.ToString());
         Assert.Equal(user.CredentialVersion + 1, stored!.CredentialVersion);
+    }
+
+    [Fact]
+    public async Task UpdatePassword_AlsoRevokesTheUsersOAuthTokensAndAuthorizations()
+    {
+        var email = AccountApi.NewEmail();
+        var user = await AccountApi.CreateUserAsync(fixture.App, email, Password);
+        var pair = await _api.SignInAsync(email, Password);
+        var ct = TestContext.Current.CancellationToken;
+        object token, authorization;
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var authorizations = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictAuthorizationManager>();
+            var tokens = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictTokenManager>();
+            authorization = await authorizations.CreateAsync(new OpenIddict.Abstractions.OpenIddictAuthorizationDescriptor
+            {
+                Subject = user.Id.ToString(), Status = "valid", Type = "permanent", CreationDate = DateTimeOffset.UtcNow,
+            }, ct);
+            token = await tokens.CreateAsync(new OpenIddict.Abstractions.OpenIddictTokenDescriptor
+            {
+                Subject = user.Id.ToString(), Status = "valid", Type = "refresh_token",
+                AuthorizationId = await authorizations.GetIdAsync(authorization, ct),
+                CreationDate = DateTimeOffset.UtcNow, ExpirationDate = DateTimeOffset.UtcNow.AddDays(1),
+            }, ct);
+        }
+
+        using var response = await _api.SendAsync(HttpMethod.Patch, "/auth/update-password",
+            new { current_password = Password, new_password = NewPassword }, pair.AccessToken);
+        await AccountApi.ReadPairAsync(response);
+
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var authorizations = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictAuthorizationManager>();
+            var tokens = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictTokenManager>();
+            var storedToken = await tokens.FindByIdAsync((await tokens.GetIdAsync(token, ct))!, ct);
+            Assert.Equal("revoked", await tokens.GetStatusAsync(storedToken!, ct));
+            var storedAuthorization = await authorizations.FindByIdAsync((await authorizations.GetIdAsync(authorization, ct))!, ct);
+            Assert.Equal("revoked", await authorizations.GetStatusAsync(storedAuthorization!, ct));
+        }
     }
 
     [Fact]
@@ -96,10 +136,9 @@ public sealed class UpdatePasswordTests(GatehouseFixture fixture) : IClassFixtur
         Assert.False(await db.Database.SqlQuery<int>($"SELECT 1 AS \"Value\" FROM user_credentials WHERE \"UserId\" = {user.Id}").AnyAsync(ct));
         Assert.False(await db.RefreshTokenFamilies.AnyAsync(f => f.UserId == user.Id, ct));
 
-        var audit = fixture.App.Services.GetRequiredService<AuditLog>();
-        await audit.FlushAsync(ct);
-        var events = await audit.QueryAsync(new AuditQuery(UserId: user.Id), ct);
+        var events = await AccountApi.AuditAsync(fixture.App, user.Id);
         Assert.Contains(events, e => e.Type == AuditEventTypes.AccountDeleted);
+        await TestMailbox.Shared.WaitForMessageAsync(email, "account was deleted");
         Assert.All(events, e => Assert.DoesNotContain(email, $"{e.Type} {e.Reason} {e.ClientId} {e.IpAddress}", StringComparison.OrdinalIgnoreCase));
     }
 

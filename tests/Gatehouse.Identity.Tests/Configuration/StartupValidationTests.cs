@@ -20,6 +20,18 @@ public sealed class StartupValidationTests
     [InlineData("Gatehouse:Clients:svc:Scopes:0", "undefined.scope", "Gatehouse:Clients:svc:Scopes")]
     [InlineData("Gatehouse:Admin:Email", "not-an-email", "Gatehouse:Admin:Email")]
     [InlineData("ConnectionStrings:Redis", "127.0.0.1:6379,connectTimeout=soon", "ConnectionStrings:Redis")]
+    [InlineData("Gatehouse:Clients:svc:Type", "spa", "Gatehouse:Clients:svc:Type")]
+    [InlineData("Gatehouse:Clients:svc:GrantTypes:0", "authorization_code", "Gatehouse:Clients:svc:RedirectUris")]
+    [InlineData("Gatehouse:Clients:svc:GrantTypes:1", "refresh_token", "Gatehouse:Clients:svc:GrantTypes")]
+    [InlineData("Gatehouse:Clients:svc:GrantTypes:1", "implicit", "Gatehouse:Clients:svc:GrantTypes")]
+    [InlineData("Gatehouse:Clients:svc:RedirectUris:0", "https://app.example/cb", "Gatehouse:Clients:svc:RedirectUris")]
+    [InlineData("Gatehouse:Clients:svc:PostLogoutRedirectUris:0", "/relative", "Gatehouse:Clients:svc:PostLogoutRedirectUris")]
+    [InlineData("Gatehouse:Clients:svc:BackChannelLogoutUri", "http://app.example/logout", "Gatehouse:Clients:svc:BackChannelLogoutUri")]
+    [InlineData("Gatehouse:Clients:svc:AccessTokenFormat", "paseto", "Gatehouse:Clients:svc:AccessTokenFormat")]
+    [InlineData("Gatehouse:Clients:svc:RefreshTokenLifetime", "00:00:10", "Gatehouse:Clients:svc:RefreshTokenLifetime")]
+    [InlineData("Gatehouse:Clients:svc:AllowTokenExchange", "true", "Gatehouse:Clients:svc:AllowTokenExchange")]
+    [InlineData("Gatehouse:Session:IdleTimeout", "00:00:05", "Gatehouse:Session:IdleTimeout")]
+    [InlineData("Gatehouse:Session:AbsoluteLifetime", "60.00:00:00", "Gatehouse:Session:AbsoluteLifetime")]
     public void WrongSetting_StopsStartUp_WithASentenceNamingTheKey(string key, string value, string named)
     {
         var settings = new Dictionary<string, string?>
@@ -34,6 +46,57 @@ public sealed class StartupValidationTests
         var exception = Assert.Throws<GatehouseConfigurationException>(() => Build(settings));
 
         Assert.Contains(exception.Problems, problem => problem.Contains(named, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("https://app.example/cb#fragment")]
+    [InlineData("http://app.example/cb")]
+    [InlineData("com.example.app:/callback")]
+    [InlineData("javascript:alert(1)")]
+    public void ConfidentialClient_WithAnUnsafeRedirectUri_StopsStartUp(string redirectUri)
+    {
+        var exception = Assert.Throws<GatehouseConfigurationException>(() => Build(new()
+        {
+            ["Gatehouse:Clients:web:Secret"] = "a-long-enough-secret-value",
+            ["Gatehouse:Clients:web:GrantTypes:0"] = "authorization_code",
+            ["Gatehouse:Clients:web:RedirectUris:0"] = redirectUri,
+        }));
+
+        Assert.Contains(exception.Problems, problem => problem.StartsWith("Gatehouse:Clients:web:RedirectUris", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PublicClient_WithASecretOrAServiceGrant_StopsStartUp()
+    {
+        var exception = Assert.Throws<GatehouseConfigurationException>(() => Build(new()
+        {
+            ["Gatehouse:Clients:spa:Type"] = "public",
+            ["Gatehouse:Clients:spa:Secret"] = "a-long-enough-secret-value",
+            ["Gatehouse:Clients:spa:GrantTypes:0"] = "client_credentials",
+        }));
+
+        Assert.Contains(exception.Problems, problem => problem.StartsWith("Gatehouse:Clients:spa:Secret", StringComparison.Ordinal));
+        Assert.Contains(exception.Problems, problem => problem.StartsWith("Gatehouse:Clients:spa:GrantTypes", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void NativePublicClient_WithLoopbackAndPrivateSchemeRedirects_Starts()
+    {
+        var problems = GatehouseOptionsValidator.Check(new GatehouseOptions
+        {
+            Clients =
+            {
+                ["cli"] = new ClientOptions
+                {
+                    Type = ClientKinds.Public,
+                    GrantTypes = ["authorization_code", "refresh_token"],
+                    RedirectUris = ["http://127.0.0.1/callback", "com.example.cli:/callback"],
+                    Scopes = ["openid", "offline_access"],
+                },
+            },
+        });
+
+        Assert.Empty(problems);
     }
 
     [Fact]

@@ -178,6 +178,37 @@ public sealed class AuthorizationEndpointTests(OidcFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task SignIn_WithWrongPasswords_CountsTowardsLockout_ThenRefusesEvenTheRightOne()
+    {
+        var (email, password) = await fixture.App.CreateUserAsync("lockout");
+        using var browser = NewBrowser();
+        var url = browser.AuthorizeUrl(OidcFixture.WebClient, OidcFixture.WebRedirect, Scope);
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var wrong = await browser.SignInThroughAsync(url, email, "wrong password " + attempt);
+            Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
+        }
+
+        using var right = await browser.SignInThroughAsync(url, email, password);
+
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+        Assert.Contains("The email or password is not right", await right.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task SignIn_WithANulCharacterInTheEmail_IsRefusedWithoutAServerErrorOrASession()
+    {
+        using var browser = NewBrowser();
+
+        using var response = await browser.SignInThroughAsync("/Account/SignIn", email: "ada\0@example.com");
+
+        Assert.InRange((int)response.StatusCode, 200, 499);
+        Assert.False(BrowserFlow.IsRedirect(response));
+        Assert.DoesNotContain(browser.Cookies.GetAllCookies(), cookie => cookie.Name == "gh-session");
+    }
+
+    [Fact]
     public async Task SignIn_WithAnExternalReturnUrl_GoesHomeInstead()
     {
         using var browser = NewBrowser();

@@ -158,6 +158,19 @@ public sealed class EmailOutboxTests
     }
 
     [Fact]
+    public async Task Start_LogsWhereEmailGoes()
+    {
+        var (smtpOutbox, smtpLog) = await StartOutboxAsync(SmtpSettings(2525));
+        Assert.Contains("127.0.0.1:2525", (await smtpLog.WaitForAsync(1407)).Message);
+        await smtpOutbox.StopAsync(Cancel);
+
+        var settings = new GatehouseOptions { Email = new EmailOptions { PickupDirectory = "some/mail/folder" } };
+        var (pickupOutbox, pickupLog) = await StartOutboxAsync(settings);
+        Assert.Contains(Path.GetFullPath("some/mail/folder"), (await pickupLog.WaitForAsync(1407)).Message);
+        await pickupOutbox.StopAsync(Cancel);
+    }
+
+    [Fact]
     public async Task WithoutSmtpHost_TheServiceWritesToThePickupFolder()
     {
         var folder = Path.Combine(Path.GetTempPath(), "gatehouse-pickup", Guid.NewGuid().ToString("N"));

@@ -30,7 +30,7 @@ public class BrowserSession : IAsyncLifetime
               ?? throw new InvalidOperationException(
                   "Chromium was not found: install Debian's chromium package or set GATEHOUSE_CHROMIUM.");
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         _storage = await TestStorage.CreateAsync();
         _app = new GatehouseApp(_storage, Overrides);
@@ -63,7 +63,7 @@ public class BrowserSession : IAsyncLifetime
         return result;
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_browser is not null)
         {

@@ -33,11 +33,11 @@ public sealed class IdentityNode : IAsyncDisposable
 
     public const string SubjectSecret = "subject-client-secret-00001";
 
-    public static async Task<IdentityNode> StartAsync()
+    public static async Task<IdentityNode> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var storage = await TestStorage.CreateAsync();
         var subjectClient = "subject-" + Guid.NewGuid().ToString("N")[..12];
-        var app = new GatehouseApp(storage, new Dictionary<string, string?>
+        var app = new GatehouseApp(storage, new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             [$"Gatehouse:Clients:{FeedClient}:Secret"] = FeedSecret,
             [$"Gatehouse:Clients:{FeedClient}:GrantTypes:0"] = "client_credentials",

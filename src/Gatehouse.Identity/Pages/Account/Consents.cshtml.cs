@@ -33,7 +33,9 @@ public sealed class ConsentsModel(
     public async Task<IActionResult> OnPostWithdrawAsync(string? clientId)
     {
         var subject = users.GetUserId(User);
-        var application = string.IsNullOrEmpty(clientId) ? null : await applications.FindByClientIdAsync(clientId, HttpContext.RequestAborted);
+        var application = string.IsNullOrEmpty(clientId) || clientId.Contains('\0')
+            ? null
+            : await applications.FindByClientIdAsync(clientId, HttpContext.RequestAborted);
         if (subject is null || application is null)
         {
             return BadRequest();

@@ -77,7 +77,8 @@ public sealed class ConsentModel(
         }
 
         var query = QueryHelpers.ParseQuery(ReturnUrl[(prefix.Length - 1)..]);
-        if (!query.TryGetValue(Parameters.ClientId, out var clientIds) || clientIds.Count != 1 || string.IsNullOrEmpty(clientIds[0]))
+        if (!query.TryGetValue(Parameters.ClientId, out var clientIds) || clientIds.Count != 1 || string.IsNullOrEmpty(clientIds[0])
+            || clientIds[0]!.Contains('\0'))
         {
             return null;
         }

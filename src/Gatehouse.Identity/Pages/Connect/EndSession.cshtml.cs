@@ -15,8 +15,8 @@ namespace Gatehouse.Identity.Pages.Connect;
 /// RP-initiated logout. OpenIddict has checked the <c>id_token_hint</c> and that
 /// <c>post_logout_redirect_uri</c> is registered for the client, exactly; a request it refused shows
 /// the error here and redirects nowhere. With a valid hint for the signed-in user (or no session at
-/// all) the session ends at once; otherwise the user confirms first, so no third party can sign
-/// them out with a link.
+/// all) the session ends at once; otherwise, and whenever the hint is not valid, the user confirms
+/// first, so no third party can sign them out (or bounce them to a client) with a link.
 /// </summary>
 [IgnoreAntiforgeryToken] // clients may POST end-session requests; the confirmation form is checked by hand below
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
@@ -56,20 +56,15 @@ public sealed class EndSessionModel(SessionTermination sessions, IAntiforgery an
         var request = HttpContext.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The end-session endpoint ran without an OpenID Connect request.");
         var hint = (await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
-        if (hint?.GetClaim(Claims.Subject) is null && !string.IsNullOrEmpty(request.IdTokenHint))
-        {
-            // OpenIddict ignores a hint it cannot validate; Gatehouse refuses the request instead.
-            Error = Errors.InvalidRequest;
-            ErrorDescription = "The id_token_hint is not an ID token this server issued.";
-            Response.StatusCode = StatusCodes.Status400BadRequest;
-            return Page();
-        }
-
+        var hintSubject = hint?.GetClaim(Claims.Subject);
         var session = await HttpContext.AuthenticateAsync(SessionCookie.Scheme);
         var sessionSubject = session.Principal?.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
-        var hintMatches = hint?.GetClaim(Claims.Subject) is { } hinted && (sessionSubject is null || sessionSubject == hinted);
 
-        if (!confirmed && !hintMatches && session.Succeeded)
+        // A hint OpenIddict could not validate (forged, foreign, or from a revoked grant) proves nothing:
+        // the user confirms, as when a hint names someone else than the signed-in user.
+        var badHint = hintSubject is null && !string.IsNullOrEmpty(request.IdTokenHint);
+        var hintMatches = hintSubject is not null && (sessionSubject is null || sessionSubject == hintSubject);
+        if (!confirmed && (badHint || (!hintMatches && session.Succeeded)))
         {
             foreach (var (name, value) in request.GetParameters())
             {

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Extensions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Benchmarks.Accounts;
+
+/// <summary>
+/// Load on a running identity service (bench/accounts/run.sh starts one): the pure password-hash rate
+/// of the hasher the service registers, sign-ins per second through <c>/auth/sign-in</c>, and
+/// refresh-token rotations per second through <c>/auth/refresh-tokens</c>. The users are created in the
+/// service's database through its own UserManager, so their hashes are what the service verifies.
+/// </summary>
+internal static class AccountFlowLoad
+{
+    private const string Password = "bench-passphrase-orchid-7731";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = Parse(args);
+        var url = new Uri(options["url"]);
+        var seconds = int.Parse(options.GetValueOrDefault("seconds", "15"), System.Globalization.CultureInfo.InvariantCulture);
+        var clientId = options["client-id"];
+        var secret = options["client-secret"];
+
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gatehouse:Database:Provider"] = "PostgreSQL",
+            ["ConnectionStrings:Gatehouse"] = options["database"],
+            ["Gatehouse:RequireHttps"] = "false",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.AddGatehouseIdentity();
+        await using var services = builder.Services.BuildServiceProvider();
+
+        var cores = Environment.ProcessorCount;
+        var emails = Enumerable.Range(0, 16).Select(i => $"bench-{i}@example.com").ToArray();
+        string hash;
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>();
+            foreach (var email in emails)
+            {
+                if (await users.FindByEmailAsync(email) is null)
+                {
+                    var created = await users.CreateAsync(new GatehouseUser { UserName = email, Email = email, EmailConfirmed = true }, Password);
+                    if (!created.Succeeded)
+                    {
+                        throw new InvalidOperationException(string.Join("; ", created.Errors.Select(e => e.Description)));
+                    }
+                }
+            }
+
+            hash = (await users.FindByEmailAsync(emails[0]))!.PasswordHash!;
+            Console.WriteLine($"hasher: {users.PasswordHasher.GetType().FullName}; hash prefix: {hash[..Math.Min(hash.Length, 30)]}");
+        }
+
+        var hasher = services.GetRequiredService<IPasswordHasher<GatehouseUser>>();
+        var user = new GatehouseUser();
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = url };
+        http.DefaultRequestHeaders.Add("X-Client-Id", clientId);
+        http.DefaultRequestHeaders.Add("X-Client-Secret", secret);
+
+        // Hash rate and sign-in rate alternate, round by round, so that whatever else the machine does
+        // weighs on both alike; the ratio is taken over the sums. Sign-in keeps a few more requests in
+        // flight than there are cores, so no core waits for the network.
+        var rounds = int.Parse(options.GetValueOrDefault("rounds", "3"), System.Globalization.CultureInfo.InvariantCulture);
+        var signInConcurrency = cores * 2;
+        var next = 0;
+        double hashTotal = 0, signInTotal = 0;
+        var failures = 0;
+        for (var round = 1; round <= rounds; round++)
+        {
+            var hashRate = Measure(seconds, cores, _ =>
+                Task.FromResult(hasher.VerifyHashedPassword(user, hash, Password) != PasswordVerificationResult.Failed));
+            var signIns = Measure(seconds, signInConcurrency, async _ =>
+            {
+                var email = emails[Interlocked.Increment(ref next) % emails.Length];
+                using var response = await http.PostAsJsonAsync("/auth/sign-in", new { email, password = Password });
+                return response.IsSuccessStatusCode;
+            });
+            hashTotal += hashRate.PerSecond;
+            signInTotal += signIns.PerSecond;
+            failures += hashRate.Failures + signIns.Failures;
+            Console.WriteLine($"round {round}: pure hash verification {hashRate.PerSecond:F1}/s on {cores} threads, " +
+                $"sign-in {signIns.PerSecond:F1}/s with {signInConcurrency} in flight ({hashRate.Failures + signIns.Failures} failures)");
+        }
+
+        Console.WriteLine($"pure hash verification: {hashTotal / rounds:F1}/s; sign-in: {signInTotal / rounds:F1}/s; sign-in / pure hash: {signInTotal / hashTotal:F3}");
+
+        // No enumeration: an unknown email must cost as much as a wrong password (and a reset as much
+        // for an unknown address as for a known one). Sequential requests, mean time each.
+        var wrongPassword = await MeanMillisecondsAsync(http, "/auth/sign-in", i => new { email = emails[i % emails.Length], password = "wrong-" + Password });
+        var unknownEmail = await MeanMillisecondsAsync(http, "/auth/sign-in", i => new { email = $"nobody-{i}@example.com", password = "wrong-" + Password });
+        var resetKnown = await MeanMillisecondsAsync(http, "/auth/reset-password", i => new { email = emails[i % emails.Length] });
+        var resetUnknown = await MeanMillisecondsAsync(http, "/auth/reset-password", i => new { email = $"nobody-{i}@example.com" });
+        Console.WriteLine($"mean time, sign-in: wrong password {wrongPassword:F1} ms, unknown email {unknownEmail:F1} ms; " +
+            $"reset: known email {resetKnown:F1} ms, unknown email {resetUnknown:F1} ms");
+
+        var sessions = int.Parse(options.GetValueOrDefault("sessions", "32"), System.Globalization.CultureInfo.InvariantCulture);
+        var chains = new string[sessions];
+        for (var i = 0; i < sessions; i++)
+        {
+            using var response = await http.PostAsJsonAsync("/auth/sign-in", new { email = emails[i % emails.Length], password = Password });
+            chains[i] = await RefreshTokenOf(response);
+        }
+
+        var rotations = Measure(seconds, sessions, async index =>
+        {
+            using var response = await http.PostAsJsonAsync("/auth/refresh-tokens", new { refresh_token = chains[index] });
+            if (!response.IsSuccessStatusCode)
+            {
+                return false;
+            }
+
+            chains[index] = await RefreshTokenOf(response);
+            return true;
+        });
+        Console.WriteLine($"refresh rotations: {rotations.PerSecond:F1}/s with {sessions} sessions in flight ({rotations.Failures} failures)");
+        return rotations.Failures + failures == 0 ? 0 : 1;
+    }
+
+    private sealed record Rate(double PerSecond, int Failures);
+
+    /// <summary>Each worker repeats the operation (given the worker's index) until time is up.</summary>
+    private static Rate Measure(int seconds, int workerCount, Func<int, Task<bool>> operation)
+    {
+        var done = 0;
+        var failures = 0;
+        var stop = Stopwatch.StartNew();
+        var until = TimeSpan.FromSeconds(seconds);
+        var workers = Enumerable.Range(0, workerCount).Select(index => Task.Run(async () =>
+        {
+            while (stop.Elapsed < until)
+            {
+                if (await operation(index))
+                {
+                    Interlocked.Increment(ref done);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        })).ToArray();
+        Task.WaitAll(workers);
+        return new Rate(done / stop.Elapsed.TotalSeconds, failures);
+    }
+
+    private static async Task<double> MeanMillisecondsAsync(HttpClient http, string path, Func<int, object> body, int count = 20)
+    {
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            using var response = await http.PostAsJsonAsync(path, body(i));
+        }
+
+        return watch.Elapsed.TotalMilliseconds / count;
+    }
+
+    private static async Task<string> RefreshTokenOf(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{(int)response.StatusCode}: {body}");
+        }
+
+        return JsonDocument.Parse(body).RootElement.GetProperty("refresh_token").GetString()!;
+    }
+
+    private static Dictionary<string, string> Parse(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            options[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,53 @@
+using Gatehouse.Identity.Data.Users;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Identity.Passwords;
+
+/// <summary>
+/// ASP.NET Core Identity's user manager, with one change: when a password is right but its stored
+/// hash is outdated (PBKDF2, or Argon2id below the configured cost), the hash is replaced without
+/// rotating the security stamp. A stronger hash of the same password is not a new credential, so the
+/// user's other sessions and tokens stay valid; Identity's own upgrade path would sign them all out.
+/// </summary>
+public sealed partial class GatehouseUserManager(
+    IUserStore<GatehouseUser> store,
+    IOptions<IdentityOptions> optionsAccessor,
+    IPasswordHasher<GatehouseUser> passwordHasher,
+    IEnumerable<IUserValidator<GatehouseUser>> userValidators,
+    IEnumerable<IPasswordValidator<GatehouseUser>> passwordValidators,
+    ILookupNormalizer keyNormalizer,
+    IdentityErrorDescriber errors,
+    IServiceProvider services,
+    ILogger<UserManager<GatehouseUser>> logger)
+    : UserManager<GatehouseUser>(store, optionsAccessor, passwordHasher, userValidators, passwordValidators, keyNormalizer, errors, services, logger)
+{
+    protected override async Task<PasswordVerificationResult> VerifyPasswordAsync(IUserPasswordStore<GatehouseUser> store, GatehouseUser user, string password)
+    {
+        var result = await base.VerifyPasswordAsync(store, user, password);
+        if (result != PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            return result;
+        }
+
+        await store.SetPasswordHashAsync(user, PasswordHasher.HashPassword(user, password), CancellationToken);
+        var saved = await UpdateUserAsync(user);
+        if (saved.Succeeded)
+        {
+            LogUpgraded(Logger, user.Id);
+        }
+        else
+        {
+            // The password was right all the same; the upgrade is tried again at the next sign-in.
+            LogUpgradeFailed(Logger, user.Id, string.Join(", ", saved.Errors.Select(error => error.Code)));
+        }
+
+        return PasswordVerificationResult.Success;
+    }
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "Password hash of user {UserId} upgraded to the current Argon2id parameters")]
+    private static partial void LogUpgraded(ILogger logger, Guid userId);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Password hash of user {UserId} could not be upgraded: {Errors}")]
+    private static partial void LogUpgradeFailed(ILogger logger, Guid userId, string errors);
+}

@@ -98,6 +98,26 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
     }
 
+    [Theory]
+    [InlineData("ConfirmEmail", "not-a-flow")]
+    [InlineData("ConfirmEmail", "9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a")]
+    [InlineData("ResetPassword", "9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a")]
+    public async Task CodeSteps_ForAMissingOrForgedFlow_SayToStartAgain(string step, string flow)
+    {
+        await using var tab = await session.OpenAsync();
+        var page = tab.Page;
+        await page.GotoAsync($"/Account/{step}?flow={flow}");
+
+        await page.GetByLabel("Code from the email").FillAsync("12345678");
+        if (step == "ResetPassword")
+        {
+            await page.GetByLabel("New password").FillAsync(NewPassword);
+        }
+
+        await page.Locator("form button[type=submit]").First.ClickAsync();
+        await page.GetByText("This step has expired or is already finished. Please start again.").WaitForAsync();
+    }
+
     [Fact]
     public async Task SignUp_WithAWeakPassword_ExplainsBesideTheField_AndCreatesNothing()
     {

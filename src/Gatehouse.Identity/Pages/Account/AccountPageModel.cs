@@ -91,9 +91,11 @@ public abstract class AccountPageModel : PageModel
         foreach (var (field, messages) in fields)
         {
             var key = Fields.TryGetValue(field, out var property) ? property : string.Empty;
-            var message = error == AccountErrors.InvalidRequest || error == AccountErrors.WeakPassword
-                ? Sentence(key, string.Join(" ", messages))
-                : AccountErrorMessages.For(error);
+            var message = key.Length == 0
+                ? AccountErrorMessages.For(field == "flow_id" ? AccountErrors.InvalidFlow : error)
+                : error == AccountErrors.InvalidRequest || error == AccountErrors.WeakPassword
+                    ? Sentence(key, string.Join(" ", messages))
+                    : AccountErrorMessages.For(error);
             ModelState.AddModelError(key, message);
         }
     }
@@ -120,7 +122,7 @@ public abstract class AccountPageModel : PageModel
     private static string Sentence(string property, string message)
     {
         // The JSON checks say "is required." about a named field; the page names it the way its label does.
-        if (property.Length == 0 || !message.StartsWith("is ", StringComparison.Ordinal) && !message.StartsWith("must ", StringComparison.Ordinal)
+        if (!message.StartsWith("is ", StringComparison.Ordinal) && !message.StartsWith("must ", StringComparison.Ordinal)
             && !message.StartsWith("contains ", StringComparison.Ordinal))
         {
             return message;

@@ -16,7 +16,9 @@ public abstract class CodeStepPageModel(SendCode sendCode) : AccountPageModel
     [BindProperty]
     public string? Code { get; set; }
 
-    public bool CodeResent { get; private set; }
+    /// <summary>Set on the page a resend redirects to.</summary>
+    [BindProperty(SupportsGet = true, Name = "resent")]
+    public bool CodeResent { get; set; }
 
     public void OnGet()
     {
@@ -38,7 +40,7 @@ public abstract class CodeStepPageModel(SendCode sendCode) : AccountPageModel
             return Page();
         }
 
-        CodeResent = true;
-        return Page();
+        // Back to a plain GET of this step, so a reload sends nothing again.
+        return RedirectToPage(new { flow = Flow, returnUrl = ReturnUrl, resent = true });
     }
 }

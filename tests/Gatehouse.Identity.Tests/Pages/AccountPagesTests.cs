@@ -1,0 +1,436 @@
+using System.Net;
+using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Pages.Account;
+using Gatehouse.Identity.Tests.Accounts;
+using Gatehouse.Identity.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Playwright;
+
+namespace Gatehouse.Identity.Tests.Pages;
+
+/// <summary>
+/// The hosted account pages, driven in a real headless Chromium over a real Kestrel port, with codes
+/// read from the real SMTP mailbox the service delivers to.
+/// </summary>
+public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<BrowserSession>
+{
+    private const string Password = "correct horse battery staple";
+    private const string NewPassword = "a brand new passphrase 42";
+
+    [Fact]
+    public async Task NewUser_SignsUpConfirmsSignsOutResetsThePassword_AndSignsInWithTheNewOne()
+    {
+        await using var tab = await session.OpenAsync();
+        var page = tab.Page;
+        var email = AccountApi.NewEmail();
+
+        await SignUpAsync(page, email, Password);
+        await page.GetByLabel("Code from the email").FillAsync(await CodeAsync(email, "confirmation code"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await page.WaitForURLAsync("**/Account");
+        Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "You are signed out" }).WaitForAsync();
+        await page.GotoAsync("/Account");
+        Assert.Contains("/Account/SignIn", page.Url);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Forgot your password?" }).ClickAsync();
+        await page.GetByLabel("Email address").FillAsync(email);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send a code" }).ClickAsync();
+        await page.WaitForURLAsync("**/Account/ResetPassword?flow=*");
+        await page.GetByLabel("Code from the email").FillAsync(await CodeAsync(email, "password reset code"));
+        await page.GetByLabel("New password").FillAsync(NewPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
+        await page.WaitForURLAsync("**/Account/SignIn?reset=*");
+        await page.GetByText("Your password has been changed").WaitForAsync();
+
+        await SignInAsync(page, email, Password);
+        await page.GetByText(SignInModel.FailureMessage).WaitForAsync();
+        await SignInAsync(page, email, NewPassword);
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await page.GotoAsync("/Account");
+        Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
+        Assert.Empty(tab.ConsoleErrors);
+
+        // The pages ran the account flows: the audit trail names them as the client.
+        var user = await FindUserAsync(email);
+        Assert.NotNull(user);
+        var resets = await AuditAsync(user.Id, AuditEventTypes.PasswordReset);
+        Assert.Equal(HostedPages.ClientId, Assert.Single(resets).ClientId);
+        Assert.Single(await AuditAsync(user.Id, AuditEventTypes.SignUpCompleted));
+        Assert.Contains(await AuditAsync(user.Id, AuditEventTypes.SignInFailed), entry => entry.Reason == "wrong_password");
+    }
+
+    [Fact]
+    public async Task ConfirmEmail_WithAWrongCode_SaysSoBesideTheField_AndANewCodeReplacesTheOldOne()
+    {
+        await using var tab = await session.OpenAsync();
+        var page = tab.Page;
+        var email = AccountApi.NewEmail();
+        await page.GotoAsync("/Account/SignUp?returnUrl=" + Uri.EscapeDataString("https://evil.example/"));
+        await FillSignUpAsync(page, email, Password);
+        var firstCode = await CodeAsync(email, "confirmation code");
+
+        await page.GetByLabel("Code from the email").FillAsync(firstCode == "00000000" ? "11111111" : "00000000");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        var code = page.GetByLabel("Code from the email");
+        await page.GetByText("That code is not right").First.WaitForAsync();
+        Assert.Equal("true", await code.GetAttributeAsync("aria-invalid"));
+        Assert.Contains("Code-error", await code.GetAttributeAsync("aria-describedby"));
+        Assert.Equal("That code is not right. Check the latest email we sent and try again.", await page.Locator("#Code-error").TextContentAsync());
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send a new code" }).ClickAsync();
+        await page.GetByText("A new code is on its way").WaitForAsync();
+        var secondCode = await CodeAsync(email, "confirmation code");
+        await code.FillAsync(firstCode);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await page.Locator("#Code-error").WaitForAsync();
+        Assert.Contains("/Account/ConfirmEmail", page.Url);
+
+        await code.FillAsync(secondCode);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        // A foreign returnUrl is ignored: the browser lands on the account page of this service.
+        await page.WaitForURLAsync("**/Account");
+        Assert.Equal(session.BaseAddress.Authority, new Uri(page.Url).Authority);
+        Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
+    }
+
+    [Theory]
+    [InlineData("ConfirmEmail", "not-a-flow")]
+    [InlineData("ConfirmEmail", "9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a")]
+    [InlineData("ResetPassword", "9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a")]
+    public async Task CodeSteps_ForAMissingOrForgedFlow_SayToStartAgain(string step, string flow)
+    {
+        await using var tab = await session.OpenAsync();
+        var page = tab.Page;
+        await page.GotoAsync($"/Account/{step}?flow={flow}");
+
+        await page.GetByLabel("Code from the email").FillAsync("12345678");
+        if (step == "ResetPassword")
+        {
+            await page.GetByLabel("New password").FillAsync(NewPassword);
+        }
+
+        await page.Locator("form button[type=submit]").First.ClickAsync();
+        await page.GetByText("This step has expired or is already finished. Please start again.").WaitForAsync();
+    }
+
+    [Fact]
+    public async Task SignUp_WithAWeakPassword_ExplainsBesideTheField_AndCreatesNothing()
+    {
+        await using var tab = await session.OpenAsync();
+        var page = tab.Page;
+        var email = AccountApi.NewEmail();
+
+        await page.GotoAsync("/Account/SignUp");
+        await page.GetByLabel("Email address").FillAsync(email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync("short");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+
+        var password = page.GetByLabel("Password", new() { Exact = true });
+        await page.Locator("#Password-error").WaitForAsync();
+        Assert.Contains("at least 8 characters", await page.Locator("#Password-error").TextContentAsync());
+        Assert.Equal("true", await password.GetAttributeAsync("aria-invalid"));
+        Assert.Equal("Password-hint Password-error", await password.GetAttributeAsync("aria-describedby"));
+        Assert.NotNull(await password.GetAttributeAsync("autofocus"));
+        Assert.Equal(email, await page.GetByLabel("Email address").InputValueAsync());
+        Assert.Contains("/Account/SignUp", page.Url);
+        Assert.Null(await FindUserAsync(email));
+    }
+
+    [Fact]
+    public async Task SignUp_AndReset_LookTheSameForTakenAndFreeAddresses()
+    {
+        var taken = AccountApi.NewEmail();
+        await AccountApi.CreateUserAsync(session.App, taken, Password);
+
+        var signUpTaken = await NextPageTextAsync("/Account/SignUp", page => FillSignUpAsync(page, taken, Password));
+        var signUpFree = await NextPageTextAsync("/Account/SignUp", page => FillSignUpAsync(page, AccountApi.NewEmail(), Password));
+        Assert.Equal(signUpFree, signUpTaken);
+
+        var resetKnown = await NextPageTextAsync("/Account/ForgotPassword", page => FillResetAsync(page, taken));
+        var resetUnknown = await NextPageTextAsync("/Account/ForgotPassword", page => FillResetAsync(page, AccountApi.NewEmail()));
+        Assert.Equal(resetUnknown, resetKnown);
+
+        // The owner of the taken address hears about the attempt, and the reset code goes to them alone.
+        await TestMailbox.Shared.WaitForMessageAsync(taken, "tried to sign up");
+        await TestMailbox.Shared.WaitForMessageAsync(taken, "password reset code");
+    }
+
+    [Fact]
+    public async Task SignIn_WithWrongPasswords_ShowsOneGenericMessage_AndLocksTheAccountLikeTheApi()
+    {
+        var email = AccountApi.NewEmail();
+        var user = await AccountApi.CreateUserAsync(session.App, email, Password);
+        await using var tab = await session.OpenAsync();
+        var page = tab.Page;
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            await SignInAsync(page, email, "not the password " + attempt);
+            await page.GetByText(SignInModel.FailureMessage).WaitForAsync();
+        }
+
+        Assert.Equal("true", await page.GetByLabel("Password").GetAttributeAsync("aria-invalid"));
+        Assert.Equal("errors", await page.GetByLabel("Password").GetAttributeAsync("aria-describedby"));
+
+        // Locked now: even the right password is refused, with the same words as a wrong one.
+        await SignInAsync(page, email, Password);
+        await page.GetByText(SignInModel.FailureMessage).WaitForAsync();
+        Assert.Contains("/Account/SignIn", page.Url);
+
+        Assert.Single(await AuditAsync(user.Id, AuditEventTypes.Lockout));
+        var failures = await AuditAsync(user.Id, AuditEventTypes.SignInFailed);
+        Assert.Equal(5, failures.Count(entry => entry.Reason == "wrong_password" && entry.ClientId == HostedPages.ClientId));
+        Assert.Contains(failures, entry => entry.Reason == "account_locked");
+    }
+
+    [Fact]
+    public async Task ChangePassword_ChecksTheCurrentOne_ThenEndsEveryOtherSessionAndToken()
+    {
+        var email = AccountApi.NewEmail();
+        await AccountApi.CreateUserAsync(session.App, email, Password);
+        using var http = new HttpClient { BaseAddress = session.BaseAddress };
+        var api = new AccountApi(http);
+        var apiPair = await api.SignInAsync(email, Password);
+        await using var other = await session.OpenAsync();
+        await SignInAsync(other.Page, email, Password);
+        await using var tab = await session.OpenAsync();
+        var page = tab.Page;
+        await SignInAsync(page, email, Password);
+
+        await page.GotoAsync("/Account/ChangePassword");
+        await page.GetByLabel("Current password").FillAsync("not my password");
+        await page.GetByLabel("New password").FillAsync(NewPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
+        await page.Locator("#CurrentPassword-error").WaitForAsync();
+        Assert.Equal("The password is not right.", await page.Locator("#CurrentPassword-error").TextContentAsync());
+
+        await page.GetByLabel("Current password").FillAsync(Password);
+        await page.GetByLabel("New password").FillAsync("short");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
+        await page.Locator("#NewPassword-error").WaitForAsync();
+        Assert.Equal("true", await page.GetByLabel("New password").GetAttributeAsync("aria-invalid"));
+
+        await page.GetByLabel("Current password").FillAsync(Password);
+        await page.GetByLabel("New password").FillAsync(NewPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
+        await page.GetByText("Your password has been changed").WaitForAsync();
+        await TestMailbox.Shared.WaitForMessageAsync(email, "password was changed");
+
+        // This browser keeps a (fresh) session; the other browser and the API session are over.
+        await page.GotoAsync("/Account");
+        Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
+        await other.Page.GotoAsync("/Account");
+        Assert.Contains("/Account/SignIn", other.Page.Url);
+        using var refresh = await api.PostAsync("/auth/refresh-tokens", new { refresh_token = apiPair.RefreshToken });
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+    }
+
+    [Fact]
+    public async Task DeleteAccount_AfterThePasswordCheck_RemovesTheUserAndEndsTheSession()
+    {
+        var email = AccountApi.NewEmail();
+        await AccountApi.CreateUserAsync(session.App, email, Password);
+        await using var tab = await session.OpenAsync();
+        var page = tab.Page;
+        await SignInAsync(page, email, Password);
+
+        await page.GotoAsync("/Account");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Delete account" }).ClickAsync();
+        await page.GetByLabel("Password").FillAsync("not my password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete my account" }).ClickAsync();
+        await page.Locator("#Password-error").WaitForAsync();
+        Assert.NotNull(await FindUserAsync(email));
+
+        await page.GetByLabel("Password").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete my account" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Your account is deleted" }).WaitForAsync();
+        Assert.Null(await FindUserAsync(email));
+        await TestMailbox.Shared.WaitForMessageAsync(email, "account was deleted");
+
+        await page.GotoAsync("/Account");
+        Assert.Contains("/Account/SignIn", page.Url);
+        await SignInAsync(page, email, Password);
+        await page.GetByText(SignInModel.FailureMessage).WaitForAsync();
+    }
+
+    [Fact]
+    public async Task WithJavaScriptDisabled_SignUpConfirmAndChangePasswordStillWork()
+    {
+        await using var context = await session.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = session.BaseAddress.ToString(),
+            JavaScriptEnabled = false,
+        });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        var email = AccountApi.NewEmail();
+
+        await SignUpAsync(page, email, Password);
+        await page.GetByLabel("Code from the email").FillAsync(await CodeAsync(email, "confirmation code"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await page.WaitForURLAsync("**/Account");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Change password" }).ClickAsync();
+        await page.GetByLabel("Current password").FillAsync(Password);
+        await page.GetByLabel("New password").FillAsync(NewPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
+        await page.GetByText("Your password has been changed").WaitForAsync();
+        Assert.NotNull(await FindUserAsync(email));
+    }
+
+    [Theory]
+    [InlineData("/Account/SignUp")]
+    [InlineData("/Account/ConfirmEmail?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a")]
+    [InlineData("/Account/SignIn")]
+    [InlineData("/Account/ForgotPassword")]
+    [InlineData("/Account/ResetPassword?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a")]
+    public async Task PostingWithoutTheAntiforgeryToken_IsRefused(string path)
+    {
+        await using var tab = await session.OpenAsync();
+        await tab.Page.GotoAsync(path);
+
+        var response = await tab.Context.APIRequest.PostAsync(path, new()
+        {
+            Form = tab.Context.APIRequest.CreateFormData().Set("Email", AccountApi.NewEmail()).Set("Password", Password).Set("Code", "123456"),
+        });
+
+        Assert.Equal(400, response.Status);
+    }
+
+    [Theory]
+    [InlineData("/Account/ChangePassword")]
+    [InlineData("/Account/DeleteAccount")]
+    public async Task SignedInPages_RefuseAPostWithoutTheAntiforgeryToken_AndAskStrangersToSignIn(string path)
+    {
+        var email = AccountApi.NewEmail();
+        await AccountApi.CreateUserAsync(session.App, email, Password);
+        await using var stranger = await session.OpenAsync();
+        await stranger.Page.GotoAsync(path);
+        Assert.Contains("/Account/SignIn?returnUrl=", stranger.Page.Url);
+
+        await using var tab = await session.OpenAsync();
+        await SignInAsync(tab.Page, email, Password);
+        await tab.Page.GotoAsync(path);
+        var response = await tab.Context.APIRequest.PostAsync(path, new()
+        {
+            Form = tab.Context.APIRequest.CreateFormData().Set("Password", Password).Set("CurrentPassword", Password).Set("NewPassword", NewPassword),
+        });
+
+        Assert.Equal(400, response.Status);
+        Assert.NotNull(await FindUserAsync(email));
+    }
+
+    [Fact]
+    public async Task EveryPage_LabelsEveryField_AndNamesWhatTheBrowserMayFillIn()
+    {
+        var email = AccountApi.NewEmail();
+        await AccountApi.CreateUserAsync(session.App, email, Password);
+        await using var tab = await session.OpenAsync();
+        var pages = new[]
+        {
+            "/Account/SignUp", "/Account/ConfirmEmail?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a", "/Account/SignIn",
+            "/Account/ForgotPassword", "/Account/ResetPassword?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a",
+            "/Account/ChangePassword", "/Account/DeleteAccount",
+        };
+        await SignInAsync(tab.Page, email, Password);
+        await tab.Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+
+        foreach (var path in pages)
+        {
+            var response = await tab.Page.GotoAsync(path);
+            Assert.Equal(200, response!.Status);
+            var fields = await tab.Page.EvalOnSelectorAllAsync<FieldFacts[]>("form input:not([type=hidden])", """
+                inputs => inputs.map(input => ({
+                    id: input.id,
+                    label: input.labels.length > 0 ? input.labels[0].textContent.trim() : '',
+                    autocomplete: input.getAttribute('autocomplete') || ''
+                }))
+                """);
+            Assert.NotEmpty(fields);
+            Assert.All(fields, field =>
+            {
+                Assert.False(string.IsNullOrEmpty(field.Label), $"{path}: #{field.Id} has no label");
+                Assert.False(string.IsNullOrEmpty(field.Autocomplete), $"{path}: #{field.Id} has no autocomplete attribute");
+            });
+            Assert.Equal(1, await tab.Page.Locator("h1").CountAsync());
+        }
+
+        Assert.Empty(tab.ConsoleErrors);
+    }
+
+    private sealed class FieldFacts
+    {
+        public string Id { get; set; } = "";
+
+        public string Label { get; set; } = "";
+
+        public string Autocomplete { get; set; } = "";
+    }
+
+    private static async Task SignUpAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync("/Account/SignUp");
+        await FillSignUpAsync(page, email, password);
+    }
+
+    private static async Task FillSignUpAsync(IPage page, string email, string password)
+    {
+        await page.GetByLabel("Email address").FillAsync(email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+        await page.WaitForURLAsync("**/Account/ConfirmEmail?flow=*");
+    }
+
+    private static async Task FillResetAsync(IPage page, string email)
+    {
+        await page.GetByLabel("Email address").FillAsync(email);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send a code" }).ClickAsync();
+        await page.WaitForURLAsync("**/Account/ResetPassword?flow=*");
+    }
+
+    private static async Task SignInAsync(IPage page, string email, string password)
+    {
+        if (!page.Url.Contains("/Account/SignIn", StringComparison.Ordinal))
+        {
+            await page.GotoAsync("/Account/SignIn");
+        }
+
+        await page.GetByLabel("Email address").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        // The answer to the form's POST: a redirect on success, the page again on failure.
+        await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
+            response => response.Request.Method == "POST" && response.Url.Contains("/Account/SignIn", StringComparison.Ordinal));
+        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+    }
+
+    /// <summary>The visible text of the page a form leads to, in a fresh browser.</summary>
+    private async Task<string> NextPageTextAsync(string path, Func<IPage, Task> fill)
+    {
+        await using var tab = await session.OpenAsync();
+        await tab.Page.GotoAsync(path);
+        await fill(tab.Page);
+        return await tab.Page.Locator("main").InnerTextAsync();
+    }
+
+    private static async Task<string> CodeAsync(string email, string subject) =>
+        TestMailbox.ReadCode(await TestMailbox.Shared.WaitForMessageAsync(email, subject));
+
+    private async Task<GatehouseUser?> FindUserAsync(string email)
+    {
+        await using var scope = session.App.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>().FindByEmailAsync(email);
+    }
+
+    private async Task<IReadOnlyList<Data.Accounts.AuditEvent>> AuditAsync(Guid userId, string type)
+    {
+        var audit = session.App.Services.GetRequiredService<AuditLog>();
+        await audit.FlushAsync(TestContext.Current.CancellationToken);
+        return await audit.QueryAsync(new AuditQuery(UserId: userId, Type: type), TestContext.Current.CancellationToken);
+    }
+}

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using Gatehouse.Benchmarks.ResourceServer;
 
 namespace Gatehouse.Benchmarks;
 
@@ -6,12 +7,17 @@ namespace Gatehouse.Benchmarks;
 // identity service exposes to its tests.
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
         // Load on a running service (bench/accounts/run.sh) rather than a micro-benchmark.
         if (args.Length > 0 && args[0] == "accounts-load")
         {
-            return Accounts.AccountFlowLoad.RunAsync(args[1..]).GetAwaiter().GetResult();
+            return await Accounts.AccountFlowLoad.RunAsync(args[1..]);
+        }
+
+        if (args is ["revocation-latency", ..])
+        {
+            return await RevocationLatency.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -101,11 +101,14 @@ curl -fs "http://127.0.0.1:$PORT/health/ready" >/dev/null || { cat "$WORK/gateho
 
 say "measuring ($SECONDS_EACH s each)"
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, .NET SDK $(dotnet --version), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}')"
+# Other work on the machine skews every figure; the load average says how much there was.
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 dotnet "$WORK/driver/Gatehouse.Benchmarks.dll" accounts-load \
   --url "http://127.0.0.1:$PORT" --database "$DATABASE" \
   --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
   --seconds "$SECONDS_EACH" --sessions "$SESSIONS" || status=$?
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if grep -q ' fail: ' "$WORK/gatehouse.log"; then
   say "errors in the service log:"; grep -A3 ' fail: ' "$WORK/gatehouse.log" | head -20
 fi

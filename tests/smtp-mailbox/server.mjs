@@ -55,28 +55,49 @@ const server = new SMTPServer({
   },
   onData(stream, session, callback) {
     const chunks = [];
+    let answered = false;
+    const answer = (error, message) => {
+      if (!answered) {
+        answered = true;
+        callback(error, message);
+      }
+    };
+    // A client that drops the connection mid-message makes the stream fail; that ends this message only.
+    stream.on('error', (error) => answer(Object.assign(error, { responseCode: 451 })));
     stream.on('data', (chunk) => chunks.push(chunk));
     stream.on('end', () => {
-      if (stream.sizeExceeded) {
-        callback(Object.assign(new Error('Message too large'), { responseCode: 552 }));
-        return;
+      try {
+        store(stream, chunks, answer);
+      } catch (error) {
+        console.error(`smtp-mailbox: could not store a message: ${error.message}`);
+        answer(Object.assign(new Error('Could not store the message'), { responseCode: 451 }));
       }
-      if (failuresLeft > 0) {
-        failuresLeft -= 1;
-        callback(Object.assign(new Error('Try again later'), { responseCode: 451 }));
-        return;
-      }
-      sequence += 1;
-      const name = `${String(sequence).padStart(6, '0')}.eml`;
-      const temporary = join(options.dir, `.${name}.tmp`);
-      writeFileSync(temporary, Buffer.concat(chunks));
-      renameSync(temporary, join(options.dir, name));
-      callback(null, 'Stored');
     });
   },
 });
 
+function store(stream, chunks, callback) {
+  if (stream.sizeExceeded) {
+    callback(Object.assign(new Error('Message too large'), { responseCode: 552 }));
+    return;
+  }
+  if (failuresLeft > 0) {
+    failuresLeft -= 1;
+    callback(Object.assign(new Error('Try again later'), { responseCode: 451 }));
+    return;
+  }
+  sequence += 1;
+  const name = `${String(sequence).padStart(6, '0')}.eml`;
+  const temporary = join(options.dir, `.${name}.tmp`);
+  mkdirSync(options.dir, { recursive: true });
+  writeFileSync(temporary, Buffer.concat(chunks));
+  renameSync(temporary, join(options.dir, name));
+  callback(null, 'Stored');
+}
+
 server.on('error', (error) => console.error(`smtp-mailbox: ${error.message}`));
+// Tests share one server per test process: whatever goes wrong with one connection must not stop it.
+process.on('uncaughtException', (error) => console.error(`smtp-mailbox: ${error.stack ?? error}`));
 server.listen(options.port, '127.0.0.1', () => {
   console.log(`listening ${server.server.address().port}`);
 });

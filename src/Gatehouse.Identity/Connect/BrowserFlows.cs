@@ -42,6 +42,7 @@ public static class BrowserFlows
         server.AddEventHandler(AllowFormPostScript.Descriptor);
         server.AddEventHandler(ReferenceAccessTokensPerClient.Descriptor);
         server.AddEventHandler(RevokeAuthorizationOnReplay.Descriptor);
+        server.AddEventHandler(RejectAccessTokensOfRevokedGrants.Descriptor);
         server.AddEventHandler(UserGrantCheck.Descriptor);
         server.AddEventHandler(TokenExchangeGrant.Descriptor);
         server.RemoveEventHandler(Exchange.ValidateAuthorizedParty.Descriptor);
@@ -141,6 +142,37 @@ public sealed class RevokeAuthorizationOnReplay(IOpenIddictTokenManager tokens, 
         if (await authorizations.FindByIdAsync(authorizationId, context.CancellationToken) is { } authorization)
         {
             await authorizations.TryRevokeAsync(authorization, context.CancellationToken);
+        }
+    }
+}
+
+/// <summary>
+/// A JWT access token has no row of its own, so revoking its grant (code replay, refresh-token reuse,
+/// sign-out, withdrawn consent) cannot mark it. Wherever this server validates one (UserInfo,
+/// introspection, token exchange) its grant is looked up, and a revoked grant refuses it.
+/// </summary>
+public sealed class RejectAccessTokensOfRevokedGrants(IOpenIddictAuthorizationManager authorizations)
+    : IOpenIddictServerHandler<ValidateTokenContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+            .UseScopedHandler<RejectAccessTokensOfRevokedGrants>()
+            .SetOrder(RejectDeniedAccessTokens.Descriptor.Order + 100)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public async ValueTask HandleAsync(ValidateTokenContext context)
+    {
+        if (context.Principal is not { } principal || !principal.HasTokenType(TokenTypeIdentifiers.AccessToken)
+            || !string.IsNullOrEmpty(context.TokenId) || principal.GetAuthorizationId() is not { Length: > 0 } authorizationId)
+        {
+            return;
+        }
+
+        var authorization = await authorizations.FindByIdAsync(authorizationId, context.CancellationToken);
+        if (authorization is null || !await authorizations.HasStatusAsync(authorization, Statuses.Valid, context.CancellationToken))
+        {
+            context.Reject(Errors.InvalidToken, "The grant this access token came from has been revoked.");
         }
     }
 }

@@ -34,6 +34,7 @@ public sealed class ClientCredentialsFastPath(
 {
     private const string FormContentType = "application/x-www-form-urlencoded";
     private const int MaxCachedIssuers = 64;
+    private const string DPoPHeader = "DPoP";
 
     private static readonly JsonWriterOptions IndentedJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };
     private static readonly JsonWriterOptions CompactJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -58,7 +59,9 @@ public sealed class ClientCredentialsFastPath(
         var request = context.Request;
         if (request.PathBase.HasValue || request.QueryString.HasValue || !request.Host.HasValue
             || (settings.RequireHttps && !request.IsHttps)
-            || !IsFormContentType(request.ContentType))
+            || !IsFormContentType(request.ContentType)
+            // A proof-of-possession request (RFC 9449) asks for a bound token, which only OpenIddict issues.
+            || request.Headers.ContainsKey(DPoPHeader))
         {
             return false;
         }

@@ -84,6 +84,7 @@ public static class AccountsExtensions
         services.AddOpenApi(AccountsApi.DocumentName, openApi =>
         {
             openApi.ShouldInclude = description => description.GroupName == AccountsApi.DocumentName;
+            openApi.AddOperationTransformer<AccountsApiDocument>();
         });
         return services;
     }

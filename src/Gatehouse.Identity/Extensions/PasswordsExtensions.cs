@@ -27,6 +27,7 @@ internal static class PasswordsExtensions
         services.Replace(ServiceDescriptor.Scoped<UserManager<GatehouseUser>>(provider => provider.GetRequiredService<GatehouseUserManager>()));
         services.RemoveAll<IPasswordValidator<GatehouseUser>>();
         services.AddScoped<IPasswordValidator<GatehouseUser>, PasswordPolicy>();
+        services.AddExceptionHandler<PasswordHasherBusyHandler>();
         services.AddHttpClient<BreachedPasswordCheck>(BreachedPasswordCheck.HttpClientName, http =>
         {
             http.DefaultRequestHeaders.UserAgent.ParseAdd("Gatehouse");

@@ -12,8 +12,8 @@ namespace Gatehouse.Identity.Feeds;
 
 /// <summary>
 /// Watches every save of users, whoever makes it (account flows, admin API, CLI): a changed security
-/// stamp (password change, logout everywhere), a lockout set into the future (ban) or a deletion
-/// revokes the user's access tokens issued until now; creations, profile changes and deletions are
+/// stamp (password change, logout everywhere), a lockout set into the future, a ban or a deletion
+/// (row removed, or status set to deleted) revokes the user's access tokens issued until now; creations, profile changes and deletions are
 /// published on the user feed. Acts only after the save succeeded.
 /// </summary>
 public sealed partial class UserChangeInterceptor(
@@ -92,6 +92,15 @@ public sealed partial class UserChangeInterceptor(
                         changes.Revoked[id] = "locked_out";
                     }
 
+                    if (IsModified(entry, nameof(GatehouseUser.Status)) && entry.Entity.Status != UserStatus.Active)
+                    {
+                        changes.Revoked[id] = entry.Entity.Status == UserStatus.Banned ? "banned" : "deleted";
+                        if (entry.Entity.Status == UserStatus.Deleted)
+                        {
+                            changes.Published[id] = UserEvent.Deleted;
+                        }
+                    }
+
                     if (ProfileProperties.Any(property => IsModified(entry, property)))
                     {
                         changes.Published.TryAdd(id, UserEvent.Updated);
@@ -141,6 +150,7 @@ public sealed partial class UserChangeInterceptor(
         foreach (var (userId, type) in changes.Published)
         {
             var profile = type == UserEvent.Deleted ? null : await UserDirectory.ReadAsync(db, userId, cancellationToken);
+
             await userEvents.AppendAsync(new UserEvent
             {
                 Type = profile is null ? UserEvent.Deleted : type,

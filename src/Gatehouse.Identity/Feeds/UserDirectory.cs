@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Identity.Feeds;
 
-/// <summary>Reads users' public profiles (never credentials) for the user feed.</summary>
+/// <summary>Reads users' public profiles (never credentials) for the user feed; deleted users have none.</summary>
 public static class UserDirectory
 {
     /// <summary>The claim holding a user's avatar URL (the OpenID Connect <c>picture</c> claim).</summary>
@@ -14,7 +14,7 @@ public static class UserDirectory
     /// <summary>Profiles ordered by id, after <paramref name="afterUser"/>.</summary>
     public static async Task<List<UserProfile>> ReadPageAsync(GatehouseDbContext db, Guid? afterUser, int limit, CancellationToken cancellationToken)
     {
-        var users = db.Users.AsNoTracking();
+        var users = db.Users.AsNoTracking().Where(user => user.Status != UserStatus.Deleted);
         if (afterUser is { } after)
         {
             users = users.Where(user => user.Id.CompareTo(after) > 0);
@@ -27,7 +27,7 @@ public static class UserDirectory
     /// <summary>One user's profile, or null when there is no such user.</summary>
     public static async Task<UserProfile?> ReadAsync(GatehouseDbContext db, Guid userId, CancellationToken cancellationToken)
     {
-        var row = await Project(db, db.Users.AsNoTracking().Where(user => user.Id == userId)).FirstOrDefaultAsync(cancellationToken);
+        var row = await Project(db, db.Users.AsNoTracking().Where(user => user.Id == userId && user.Status != UserStatus.Deleted)).FirstOrDefaultAsync(cancellationToken);
         return row?.ToProfile();
     }
 

@@ -28,6 +28,13 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
         Assert.True(signIn.GetProperty("responses").TryGetProperty("200", out _));
         Assert.True(signIn.GetProperty("responses").TryGetProperty("429", out _));
         Assert.True(document.GetProperty("paths").GetProperty("/auth/update-password").TryGetProperty("patch", out _));
+
+        var headers = signIn.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray();
+        Assert.Contains("X-Client-Id", headers);
+        Assert.Contains("X-Client-Secret", headers);
+        Assert.DoesNotContain("Authorization", headers);
+        var logout = document.GetProperty("paths").GetProperty("/auth/logout").GetProperty("post");
+        Assert.Contains("Authorization", logout.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
     }
 
     [Fact]

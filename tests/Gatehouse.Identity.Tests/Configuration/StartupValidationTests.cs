@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Extensions;
+using Gatehouse.Identity.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 
@@ -150,23 +150,13 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Process_WithWrongProvider_ExitsBeforeListening_AndPrintsTheKey()
     {
-        var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Gatehouse.Identity.dll")])
+        var (exitCode, stderr) = await ServiceProcess.RunUntilExitAsync(new Dictionary<string, string>
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        startInfo.Environment["Gatehouse__Database__Provider"] = "Cassandra";
-        startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+            ["Gatehouse__Database__Provider"] = "Cassandra",
+        });
 
-        using var process = Process.Start(startInfo)!;
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-
-        Assert.Equal(2, process.ExitCode);
-        Assert.Contains("Gatehouse:Database:Provider is 'Cassandra'", await stderr);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Gatehouse:Database:Provider is 'Cassandra'", stderr);
     }
 
     private static void Build(Dictionary<string, string?> settings)

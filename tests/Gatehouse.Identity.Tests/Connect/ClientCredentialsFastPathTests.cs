@@ -110,6 +110,12 @@ public sealed class ClientCredentialsFastPathTests(FastAndStandardNodes nodes) :
             request.RequestUri = new Uri("/connect/token?client_id=" + GatehouseApp.OrdersClient, UriKind.Relative);
             return request;
         },
+        ["proof-of-possession header"] = () =>
+        {
+            var request = TokenRequest([new("grant_type", "client_credentials"), new("scope", "images.read")], Basic());
+            request.Headers.TryAddWithoutValidation("DPoP", "eyJhbGciOiJFUzI1NiJ9.e30.c2ln");
+            return request;
+        },
         ["multipart form"] = () =>
         {
             var request = TokenRequest([], Basic());

@@ -43,10 +43,15 @@ public sealed class TokenLifecycleTests(OidcFixture fixture) : IClassFixture<Oid
 
         using var replay = await browser.RedeemAsync(code, OidcFixture.WebClient, OidcFixture.WebRedirect, OidcFixture.WebSecret);
         using var refresh = await browser.RefreshAsync(tokens.GetProperty("refresh_token").GetString()!, OidcFixture.WebClient, OidcFixture.WebSecret);
+        using var userInfo = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        userInfo.Headers.Authorization = new("Bearer", tokens.GetProperty("access_token").GetString());
+        using var userInfoAnswer = await browser.Http.SendAsync(userInfo, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
         Assert.Equal("invalid_grant", (await replay.ReadJsonAsync()).GetProperty("error").GetString());
         Assert.Equal("invalid_grant", (await refresh.ReadJsonAsync()).GetProperty("error").GetString());
+        // The access token is a JWT that APIs check locally until it expires (minutes); the server itself refuses it at once.
+        Assert.Equal(HttpStatusCode.Unauthorized, userInfoAnswer.StatusCode);
     }
 
     [Fact]

@@ -113,6 +113,34 @@ public sealed class FeedsTests(FeedsFixture fixture) : IClassFixture<FeedsFixtur
             e => e.GetProperty("kind").GetString() == "subject" && e.GetProperty("sub").GetString() == user.Id.ToString());
     }
 
+    [Theory]
+    [InlineData(UserStatus.Banned, "user.updated")]
+    [InlineData(UserStatus.Deleted, "user.deleted")]
+    public async Task StatusChange_RevokesTheUsersTokens_AndDeletionLeavesTheFeed(UserStatus status, string published)
+    {
+        var token = await FeedTokenAsync("gatehouse:events gatehouse:revocations");
+        var cursor = (await ReadAsync(await GetAsync("/feeds/users/snapshot", token))).GetProperty("cursor").GetString();
+        var revocationCursor = (await ReadAsync(await GetAsync("/feeds/revocations", token))).GetProperty("cursor").GetString();
+        await using var scope = fixture.App.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>();
+        var email = $"cy-{Guid.NewGuid():N}@example.com";
+        var user = new GatehouseUser { UserName = email, Email = email, DisplayName = "Cy" };
+        Assert.True((await users.CreateAsync(user, "a-long-passphrase-3")).Succeeded);
+
+        user.Status = status;
+        user.DisplayName = "Cy (gone)";
+        Assert.True((await users.UpdateAsync(user)).Succeeded);
+
+        var revocations = await ReadAsync(await GetAsync($"/feeds/revocations?after={revocationCursor}", token));
+        Assert.Contains(revocations.GetProperty("events").EnumerateArray(),
+            e => e.GetProperty("kind").GetString() == "subject" && e.GetProperty("sub").GetString() == user.Id.ToString());
+        var changes = await ReadAsync(await GetAsync($"/feeds/users?after={cursor}", token));
+        var last = changes.GetProperty("events").EnumerateArray().Last(e => e.GetProperty("user").GetProperty("id").GetString() == user.Id.ToString());
+        Assert.Equal(published, last.GetProperty("type").GetString());
+        var snapshot = await ReadAsync(await GetAsync("/feeds/users/snapshot", token));
+        Assert.Equal(status != UserStatus.Deleted, snapshot.GetProperty("users").EnumerateArray().Any(u => u.GetProperty("id").GetString() == user.Id.ToString()));
+    }
+
     [Fact]
     public async Task UserSnapshot_HoldsProfilesOnly()
     {

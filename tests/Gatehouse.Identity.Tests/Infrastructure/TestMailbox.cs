@@ -17,6 +17,7 @@ public sealed partial class TestMailbox : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentDictionary<string, MimeMessage> _parsed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _taken = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _errors = new();
 
     private TestMailbox(Process process, int port, string folder)
     {
@@ -82,6 +83,15 @@ public sealed partial class TestMailbox : IAsyncDisposable
         }
 
         var mailbox = new TestMailbox(process, int.Parse(line["listening ".Length..], System.Globalization.CultureInfo.InvariantCulture), folder);
+        // Keep both pipes drained: a full pipe would stall the server; its complaints explain a timeout.
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } error)
+            {
+                mailbox._errors.Enqueue(error);
+            }
+        });
         // The server stops when its standard input closes; this closes it when the test process ends.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => mailbox.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return mailbox;
@@ -112,7 +122,9 @@ public sealed partial class TestMailbox : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"No message to {to}{(subjectContains is null ? "" : $" about '{subjectContains}'")} arrived within {timeout ?? TimeSpan.FromSeconds(30)}.");
+                var state = _process.HasExited ? $" The SMTP server exited with {_process.ExitCode}." : "";
+                var errors = _errors.IsEmpty ? "" : " It said: " + string.Join(" | ", _errors.TakeLast(5));
+                throw new TimeoutException($"No message to {to}{(subjectContains is null ? "" : $" about '{subjectContains}'")} arrived within {timeout ?? TimeSpan.FromSeconds(30)}.{state}{errors}");
             }
 
             await Task.Delay(50);

@@ -128,3 +128,18 @@ public sealed class PasswordPolicyTests
             ("Gatehouse:Passwords:MaxLength", "1024")));
     }
 }
+
+public sealed class PasswordNormalisationStartupTests
+{
+    [Fact]
+    public async Task WithoutIcu_TheServiceRefusesToStart_RatherThanSkipNormalisation()
+    {
+        var (exitCode, stderr) = await ServiceProcess.RunUntilExitAsync(new Dictionary<string, string>
+        {
+            ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1",
+        });
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("NFKC", stderr);
+    }
+}

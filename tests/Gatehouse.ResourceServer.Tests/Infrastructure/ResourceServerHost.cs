@@ -43,6 +43,24 @@ public sealed class ResourceServerHost : IAsyncDisposable
         return new ResourceServerHost(app);
     }
 
+    /// <summary>A service trusting <paramref name="authority"/>, with no revocation feed unless configured.</summary>
+    public static Task<ResourceServerHost> StartTrustingAsync(
+        TestAuthority authority,
+        Action<GatehouseResourceServerOptions>? configure = null,
+        Action<WebApplication>? map = null,
+        Action<WebApplicationBuilder>? build = null) =>
+        StartAsync(
+            o =>
+            {
+                o.Authority = authority.Address;
+                o.Audience = TestAuthority.Audience;
+                o.RequireHttpsMetadata = false;
+                o.Revocation.Disabled = true;
+                configure?.Invoke(o);
+            },
+            map,
+            build);
+
     public async Task<HttpResponseMessage> GetAsync(string path, string? token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

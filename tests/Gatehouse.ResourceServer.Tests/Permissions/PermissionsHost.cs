@@ -25,16 +25,10 @@ public sealed class PermissionsHost : IAsyncLifetime
         _storage = await TestStorage.CreateAsync();
         Authority = await TestAuthority.StartAsync();
         var storage = _storage;
-        Service = await ResourceServerHost.StartAsync(
-            o =>
-            {
-                o.Authority = Authority.Address;
-                o.Audience = TestAuthority.Audience;
-                o.RequireHttpsMetadata = false;
-                o.Revocation.Disabled = true;
-            },
-            app => app.MapPermissionsApi(),
-            builder =>
+        Service = await ResourceServerHost.StartTrustingAsync(
+            Authority,
+            map: app => app.MapPermissionsApi(),
+            build: builder =>
             {
                 builder.Services.AddDbContext<GatehousePermissionsDbContext>(db =>
                 {

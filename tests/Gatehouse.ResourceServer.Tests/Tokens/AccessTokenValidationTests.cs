@@ -18,13 +18,7 @@ public sealed class AccessTokenValidationTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _authority = await TestAuthority.StartAsync();
-        _service = await ResourceServerHost.StartAsync(o =>
-        {
-            o.Authority = _authority.Address;
-            o.Audience = TestAuthority.Audience;
-            o.RequireHttpsMetadata = false;
-            o.Revocation.Disabled = true;
-        });
+        _service = await ResourceServerHost.StartTrustingAsync(_authority);
     }
 
     [Fact]

@@ -11,14 +11,7 @@ public sealed class SigningKeyTests : IAsyncLifetime
     public async ValueTask InitializeAsync() => _authority = await TestAuthority.StartAsync();
 
     private Task<ResourceServerHost> StartServiceAsync(TimeSpan? unknownKeyInterval = null) =>
-        ResourceServerHost.StartAsync(o =>
-        {
-            o.Authority = _authority.Address;
-            o.Audience = TestAuthority.Audience;
-            o.RequireHttpsMetadata = false;
-            o.Revocation.Disabled = true;
-            o.UnknownKeyRefreshInterval = unknownKeyInterval ?? TimeSpan.FromSeconds(10);
-        });
+        ResourceServerHost.StartTrustingAsync(_authority, o => o.UnknownKeyRefreshInterval = unknownKeyInterval ?? TimeSpan.FromSeconds(10));
 
     [Fact]
     public async Task KeyRotation_UnderLoad_FailsNoRequest()

@@ -10,6 +10,8 @@ public sealed class TightPerIpLimitSession : BrowserSession
     protected override IReadOnlyDictionary<string, string?> Overrides { get; } = new Dictionary<string, string?>
     {
         ["Gatehouse:Accounts:RateLimits:PerIpPermits"] = "3",
+        // Counters of its own in a shared Redis: other nodes' requests from loopback must not count here.
+        ["Gatehouse:Accounts:RateLimits:RedisKeyPrefix"] = $"test:{Guid.NewGuid():N}:",
     };
 }
 
@@ -19,6 +21,7 @@ public sealed class TightPerAccountLimitSession : BrowserSession
     protected override IReadOnlyDictionary<string, string?> Overrides { get; } = new Dictionary<string, string?>
     {
         ["Gatehouse:Accounts:RateLimits:PerAccountPermits"] = "2",
+        ["Gatehouse:Accounts:RateLimits:RedisKeyPrefix"] = $"test:{Guid.NewGuid():N}:",
     };
 }
 

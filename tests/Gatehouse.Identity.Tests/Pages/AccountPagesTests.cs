@@ -393,20 +393,18 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await page.WaitForURLAsync("**/Account/ResetPassword?flow=*");
     }
 
+    /// <summary>
+    /// Signs in from a freshly loaded sign-in page and returns once the server has answered the POST;
+    /// callers then wait for what they expect (a message, a URL) with auto-waiting locators.
+    /// </summary>
     private static async Task SignInAsync(IPage page, string email, string password)
     {
-        if (!page.Url.Contains("/Account/SignIn", StringComparison.Ordinal))
-        {
-            await page.GotoAsync("/Account/SignIn");
-        }
-
+        await page.GotoAsync("/Account/SignIn");
         await page.GetByLabel("Email address").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(password);
-        // The answer to the form's POST: a redirect on success, the page again on failure.
         await page.RunAndWaitForResponseAsync(
             () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
             response => response.Request.Method == "POST" && response.Url.Contains("/Account/SignIn", StringComparison.Ordinal));
-        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
     }
 
     /// <summary>The visible text of the page a form leads to, in a fresh browser.</summary>

@@ -14,8 +14,7 @@ namespace Gatehouse.Identity.Accounts;
 public sealed class DeleteAccount(
     SignedInUsers signedIn,
     UserManager<GatehouseUser> users,
-    PasswordVerifier passwords,
-    AccountLockout lockout,
+    PasswordConfirmation confirmation,
     SessionRevocation revocation,
     IAccountMailer mailer,
     AuditLog audit)
@@ -34,22 +33,9 @@ public sealed class DeleteAccount(
     /// <summary>Checks the password (lockout, audit) of <paramref name="user"/>, who the caller has found signed in, then deletes the account.</summary>
     public async Task<FlowOutcome<GatehouseUser>> DeleteAsync(GatehouseUser user, DeleteAccountRequest request, AccountCall call)
     {
-        if (lockout.Remaining(user) is { } wait)
+        if (await confirmation.CheckAsync(user, request.Password!, "password", AuditEventTypes.AccountDeleteFailed, call) is { } refused)
         {
-            call.RetryAfter(wait);
-            audit.Record(AuditEventTypes.AccountDeleteFailed, user.Id, call.ClientId, call.IpAddress, AccountErrors.AccountLocked.Code);
-            return AccountErrors.AccountLocked.Problem();
-        }
-
-        if (!await passwords.VerifyAsync(user, request.Password!))
-        {
-            audit.Record(AuditEventTypes.AccountDeleteFailed, user.Id, call.ClientId, call.IpAddress, "wrong_password");
-            if (await lockout.RecordFailureAsync(user, call.CancellationToken) is not null)
-            {
-                audit.Record(AuditEventTypes.Lockout, user.Id, call.ClientId, call.IpAddress);
-            }
-
-            return AccountErrors.Field("password", "is wrong.", AccountErrors.InvalidCredentials);
+            return refused;
         }
 
         await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.AccountClosed, call.CancellationToken);

@@ -15,6 +15,7 @@ public sealed class UpdatePassword(
     SignedInUsers signedIn,
     UserManager<GatehouseUser> users,
     PasswordVerifier passwords,
+    PasswordConfirmation confirmation,
     AccountLockout lockout,
     SessionRevocation revocation,
     TokenPairs tokens,
@@ -40,22 +41,9 @@ public sealed class UpdatePassword(
     /// </summary>
     public async Task<FlowOutcome<CredentialsChanged>> ChangeAsync(GatehouseUser user, UpdatePasswordRequest request, AccountCall call)
     {
-        if (lockout.Remaining(user) is { } wait)
+        if (await confirmation.CheckAsync(user, request.CurrentPassword!, "current_password", AuditEventTypes.PasswordChangeFailed, call) is { } refused)
         {
-            call.RetryAfter(wait);
-            audit.Record(AuditEventTypes.PasswordChangeFailed, user.Id, call.ClientId, call.IpAddress, AccountErrors.AccountLocked.Code);
-            return AccountErrors.AccountLocked.Problem();
-        }
-
-        if (!await passwords.VerifyAsync(user, request.CurrentPassword!))
-        {
-            audit.Record(AuditEventTypes.PasswordChangeFailed, user.Id, call.ClientId, call.IpAddress, "wrong_password");
-            if (await lockout.RecordFailureAsync(user, call.CancellationToken) is not null)
-            {
-                audit.Record(AuditEventTypes.Lockout, user.Id, call.ClientId, call.IpAddress);
-            }
-
-            return AccountErrors.Field("current_password", "is wrong.", AccountErrors.InvalidCredentials);
+            return refused;
         }
 
         var problems = await passwords.ValidateNewAsync(user, request.NewPassword!);

@@ -23,6 +23,7 @@ public static class AccountsExtensions
         services.AddScoped<TokenPairs>();
         services.AddScoped<SignedInUsers>();
         services.AddScoped<PasswordVerifier>();
+        services.AddScoped<PasswordConfirmation>();
         services.AddSingleton<DummyPasswordHash>();
         services.AddScoped<AccountLockout>();
         services.AddScoped<SessionRevocation>();

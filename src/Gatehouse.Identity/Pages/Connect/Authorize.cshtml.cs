@@ -24,23 +24,16 @@ namespace Gatehouse.Identity.Pages.Connect;
 public sealed class AuthorizeModel(
     AuthorizationFlow flow,
     UserManager<GatehouseUser> users,
-    IOpenIddictApplicationManager applications) : PageModel
+    IOpenIddictApplicationManager applications) : ProtocolPageModel
 {
-    public string Error { get; private set; } = "";
-
-    public string? ErrorDescription { get; private set; }
-
     public Task<IActionResult> OnGetAsync() => HandleAsync();
 
     public Task<IActionResult> OnPostAsync() => HandleAsync();
 
     private async Task<IActionResult> HandleAsync()
     {
-        if (HttpContext.GetOpenIddictServerResponse() is { Error: { Length: > 0 } error } response)
+        if (ShowsRefusal())
         {
-            Error = error;
-            ErrorDescription = response.ErrorDescription;
-            Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
 

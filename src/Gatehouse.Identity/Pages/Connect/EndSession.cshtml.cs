@@ -20,12 +20,8 @@ namespace Gatehouse.Identity.Pages.Connect;
 /// </summary>
 [IgnoreAntiforgeryToken] // clients may POST end-session requests; the confirmation form is checked by hand below
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
-public sealed class EndSessionModel(SessionTermination sessions, IAntiforgery antiforgery) : PageModel
+public sealed class EndSessionModel(SessionTermination sessions, IAntiforgery antiforgery) : ProtocolPageModel
 {
-    public string? Error { get; private set; }
-
-    public string? ErrorDescription { get; private set; }
-
     public bool SignedOut { get; private set; }
 
     public List<KeyValuePair<string, string?>> Parameters { get; } = [];
@@ -45,11 +41,8 @@ public sealed class EndSessionModel(SessionTermination sessions, IAntiforgery an
 
     private async Task<IActionResult> HandleAsync(bool confirmed)
     {
-        if (HttpContext.GetOpenIddictServerResponse() is { Error: { Length: > 0 } error } response)
+        if (ShowsRefusal())
         {
-            Error = error;
-            ErrorDescription = response.ErrorDescription;
-            Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
 

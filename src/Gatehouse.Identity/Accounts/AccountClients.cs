@@ -1,8 +1,6 @@
-using System.Collections.Immutable;
-using System.Globalization;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
-using Microsoft.Extensions.Caching.Memory;
+using Gatehouse.Identity.Security;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -18,19 +16,19 @@ public sealed record AccountClient(
 
 /// <summary>
 /// Who is calling the account API. Every call names its client in the <c>X-Client-Id</c> header;
-/// confidential clients add <c>X-Client-Secret</c>, checked by OpenIddict's application manager (and its
-/// verified-secret cache). The client needs the account-API permission, which only first-party clients get.
+/// confidential clients add <c>X-Client-Secret</c>. The client needs the account-API permission, which
+/// only first-party clients get. Clients come from <see cref="ClientRegistrationCache"/>, which every
+/// node empties when a client changes; a secret already verified once is recognised by
+/// <see cref="VerifiedSecretCache"/>, and any other goes to OpenIddict's application manager.
 /// The <c>Authorization</c> header stays free for the user's own access token.
 /// </summary>
 public sealed class AccountClients(
     IOpenIddictApplicationManager applications,
+    ClientRegistrationCache registrations,
+    VerifiedSecretCache verifiedSecrets,
     ScopeResourceCatalog scopeResources,
-    IMemoryCache cache,
     IOptions<GatehouseOptions> options)
 {
-    /// <summary>A client read from the database is reused this long; a changed client applies within it.</summary>
-    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
-
     public const string ClientIdHeader = "X-Client-Id";
     public const string ClientSecretHeader = "X-Client-Secret";
 
@@ -44,19 +42,17 @@ public sealed class AccountClients(
             return null;
         }
 
-        var registered = await FindAsync(clientId, cancellationToken);
-        if (registered is null)
+        var registration = await registrations.GetAsync(clientId, cancellationToken);
+        if (registration is null || !registration.Permissions.Contains(AccountsApiPermission))
         {
             return null;
         }
 
-        var (application, client, confidential) = registered;
-
         request.Headers.TryGetValue(ClientSecretHeader, out var secrets);
-        if (confidential)
+        if (registration.IsConfidential)
         {
             if (secrets.Count != 1 || secrets[0] is not { Length: > 0 and <= 500 } secret
-                || !await applications.ValidateClientSecretAsync(application, secret, cancellationToken))
+                || !await IsRightSecretAsync(registration, secret, cancellationToken))
             {
                 return null;
             }
@@ -66,40 +62,20 @@ public sealed class AccountClients(
             return null;
         }
 
-        return client;
+        var audiences = await scopeResources.GetResourcesAsync(registration.AllowedScopes, cancellationToken);
+        return new AccountClient(clientId, registration.AllowedScopes, audiences,
+            registration.AccessTokenLifetime ?? options.Value.Tokens.AccessTokenLifetime);
     }
 
-    private sealed record Registered(object Application, AccountClient Client, bool Confidential);
-
-    private async Task<Registered?> FindAsync(string clientId, CancellationToken cancellationToken)
+    private async ValueTask<bool> IsRightSecretAsync(CachedClient registration, string secret, CancellationToken cancellationToken)
     {
-        var key = "gatehouse:account-client:" + clientId;
-        if (cache.TryGetValue(key, out Registered? known))
+        if (registration.SecretHash is { } hash && verifiedSecrets.IsKnownGood(hash, secret))
         {
-            return known;
+            return true;
         }
 
-        var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
-        if (application is null || !await applications.HasPermissionAsync(application, AccountsApiPermission, cancellationToken))
-        {
-            return null;
-        }
-
-        var permissions = await applications.GetPermissionsAsync(application, cancellationToken);
-        ImmutableArray<string> granted = [.. permissions
-            .Where(permission => permission.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
-            .Select(permission => permission[Permissions.Prefixes.Scope.Length..])];
-        var audiences = await scopeResources.GetResourcesAsync(granted, cancellationToken);
-
-        var settings = await applications.GetSettingsAsync(application, cancellationToken);
-        var lifetime = settings.TryGetValue(Settings.TokenLifetimes.AccessToken, out var configured)
-            && TimeSpan.TryParse(configured, CultureInfo.InvariantCulture, out var parsed)
-                ? parsed
-                : options.Value.Tokens.AccessTokenLifetime;
-
-        var confidential = await applications.HasClientTypeAsync(application, ClientTypes.Confidential, cancellationToken);
-        var registered = new Registered(application, new AccountClient(clientId, granted, audiences, lifetime), confidential);
-        cache.Set(key, registered, CacheLifetime);
-        return registered;
+        // First sight of this secret (or a wrong one): the application manager checks the stored hash and remembers a good one.
+        var application = await applications.FindByClientIdAsync(registration.ClientId, cancellationToken);
+        return application is not null && await applications.ValidateClientSecretAsync(application, secret, cancellationToken);
     }
 }

@@ -27,6 +27,9 @@ public sealed record CachedClient(
     /// <summary>The scopes the client may request, in the order its permissions are stored.</summary>
     public ImmutableArray<string> AllowedScopes { get; init; } = [];
 
+    /// <summary>Whether the client authenticates with a secret.</summary>
+    public bool IsConfidential { get; init; }
+
     /// <summary>The scopes the client may request.</summary>
     public FrozenSet<string> Scopes { get; init; } = FrozenSet<string>.Empty;
 
@@ -106,6 +109,7 @@ public sealed record CachedClient(
             ineligible)
         {
             AllowedScopes = allowedScopes,
+            IsConfidential = descriptor.ClientType == ClientTypes.Confidential,
             Scopes = allowedScopes.ToFrozenSet(StringComparer.Ordinal),
             Resources = permissions
                 .Where(permission => permission.StartsWith(ResourcePrefix, StringComparison.Ordinal))

@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Accounts;
+using Gatehouse.Identity.Admin;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Extensions;
 using Gatehouse.ServiceDefaults;
@@ -13,6 +14,7 @@ try
     app.UseGatehouseIdentity();
     app.MapAccountsApi();
     app.MapAccountsApiReference();
+    app.MapAdminApi();
     app.MapDefaultEndpoints();
     app.Run();
     return 0;

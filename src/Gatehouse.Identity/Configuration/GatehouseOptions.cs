@@ -70,7 +70,7 @@ public static class BuiltInScopes
     /// <summary>The audience of tokens for the identity service's own APIs.</summary>
     public const string IdentityAudience = "gatehouse";
 
-    public static bool IsBuiltIn(string scope) => scope is Revocations or Events or PermissionsAdmin;
+    public static bool IsBuiltIn(string scope) => scope is Revocations or Events or PermissionsAdmin || AdminScopes.IsAdminScope(scope);
 
     /// <summary>Adds the built-in scopes that <paramref name="scopes"/> does not define itself.</summary>
     public static void AddTo(Dictionary<string, ScopeOptions> scopes)
@@ -78,7 +78,27 @@ public static class BuiltInScopes
         scopes.TryAdd(Revocations, new ScopeOptions { DisplayName = "Read the revocation feed", Resources = [IdentityAudience] });
         scopes.TryAdd(Events, new ScopeOptions { DisplayName = "Read the user events feed", Resources = [IdentityAudience] });
         scopes.TryAdd(PermissionsAdmin, new ScopeOptions { DisplayName = "Manage object permissions" });
+        scopes.TryAdd(AdminScopes.All, new ScopeOptions { DisplayName = "Administer Gatehouse (every admin area)", Resources = [IdentityAudience] });
+        scopes.TryAdd(AdminScopes.Users, new ScopeOptions { DisplayName = "Manage users, roles and sessions", Resources = [IdentityAudience] });
+        scopes.TryAdd(AdminScopes.Clients, new ScopeOptions { DisplayName = "Manage clients and API keys", Resources = [IdentityAudience] });
+        scopes.TryAdd(AdminScopes.Keys, new ScopeOptions { DisplayName = "Manage signing keys", Resources = [IdentityAudience] });
+        scopes.TryAdd(AdminScopes.Audit, new ScopeOptions { DisplayName = "Read the audit log", Resources = [IdentityAudience] });
     }
+}
+
+/// <summary>
+/// Scopes of the admin API (<c>/admin/*</c>): one per area, and <see cref="All"/> for every area. The
+/// admin API is protected by these scopes only, never by a shared password.
+/// </summary>
+public static class AdminScopes
+{
+    public const string All = "gatehouse:admin";
+    public const string Users = "gatehouse:admin.users";
+    public const string Clients = "gatehouse:admin.clients";
+    public const string Keys = "gatehouse:admin.keys";
+    public const string Audit = "gatehouse:admin.audit";
+
+    public static bool IsAdminScope(string scope) => scope is All or Users or Clients or Keys or Audit;
 }
 
 public sealed class DatabaseOptions

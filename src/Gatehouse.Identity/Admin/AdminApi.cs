@@ -1,3 +1,5 @@
+using Gatehouse.Identity.Admin.Clients;
+using Gatehouse.Identity.Admin.Keys;
 using Gatehouse.Identity.Configuration;
 using Microsoft.AspNetCore.Authorization;
 using OpenIddict.Abstractions;
@@ -24,7 +26,8 @@ public static class AdminApi
 
         // Each area maps its endpoints on a sub-group guarded by its scope, for example:
         // admin.MapGroup("/users").RequireAdminScope(AdminScopes.Users).MapAdminUsers();
-        _ = admin;
+        admin.MapGroup("/clients").RequireAdminScope(AdminScopes.Clients).MapAdminClients();
+        admin.MapGroup("/keys").RequireAdminScope(AdminScopes.Keys).MapAdminKeys();
         return app;
     }
 

@@ -187,6 +187,7 @@ public sealed class UserGrantCheck(
     IOpenIddictApplicationManager applications,
     IOpenIddictAuthorizationManager authorizations,
     IOptions<GatehouseOptions> options,
+    ScopeResourceCatalog scopeResources,
     TimeProvider clock) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -210,6 +211,18 @@ public sealed class UserGrantCheck(
             await RevokeFamilyAsync(principal.GetAuthorizationId(), context.CancellationToken);
             context.Reject(Errors.InvalidGrant, "The user's credentials or status changed since this grant was issued; sign in again.");
             return;
+        }
+
+        // A user who lost the admin role keeps the grant but no longer gets the admin API's scopes.
+        var scopes = principal.GetScopes();
+        if (scopes.Any(AdminScopes.IsAdminScope))
+        {
+            var kept = AuthorizationFlow.UserScopes(scopes, await users.GetRolesAsync(user));
+            if (kept.Length != scopes.Length)
+            {
+                principal.SetScopes(kept);
+                principal.SetResources(await scopeResources.GetResourcesAsync(kept, context.CancellationToken));
+            }
         }
 
         var application = await applications.FindByClientIdAsync(context.ClientId!, context.CancellationToken)

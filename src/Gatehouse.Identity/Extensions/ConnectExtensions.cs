@@ -14,6 +14,7 @@ internal static class ConnectExtensions
     public static IServiceCollection AddGatehouseConnect(this IServiceCollection services, GatehouseOptions settings)
     {
         services.AddSingleton<ServerKeyRing>();
+        services.AddSingleton<SigningKeyReload>();
         services.AddSingleton<VerifiedSecretCache>();
         services.AddSingleton<ScopeResourceCatalog>();
         services.AddSingleton<TokenMetrics>();

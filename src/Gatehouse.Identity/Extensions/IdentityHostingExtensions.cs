@@ -68,6 +68,7 @@ public static class IdentityHostingExtensions
         services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
         services.AddGatehouseAccounts(settings);
+        services.AddGatehouseAdmin();
         services.AddGatehousePages(settings);
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.

@@ -165,6 +165,9 @@ public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimePro
         return registration;
     }
 
+    /// <summary>Moves on with every invalidation: whatever was read from the store before may be stale.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
     /// <summary>Forgets every client on this node.</summary>
     public void InvalidateAll()
     {

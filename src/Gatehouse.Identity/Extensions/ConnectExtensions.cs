@@ -82,7 +82,7 @@ internal static class ConnectExtensions
         // The built-in revocation handler is still used, for stored tokens, from ours.
         services.AddScoped<OpenIddictServerHandlers.Revocation.RevokeToken>();
         BrowserFlows.AddServices(services);
-        services.AddBrowserClientCors(settings);
+        services.AddBrowserClientCors();
         return services;
     }
 

@@ -43,9 +43,6 @@ public sealed class SessionRevocation(
     /// revoked with a subject cut-off that the revocation feed carries to resource servers. False when there
     /// is no such user.
     /// </summary>
-    public async Task<bool> BanAsync(Guid userId, string? byClientId, CancellationToken cancellationToken) =>
-        await BanAsync(userId, new BanDetails(null, null, byClientId, null, null), cancellationToken);
-
     public async Task<bool> BanAsync(Guid userId, BanDetails ban, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(userId.ToString());

@@ -27,10 +27,31 @@ public static class AuditEventTypes
     public const string AccountDeleted = "account.deleted";
     public const string AccountDeleteFailed = "account.delete_failed";
     public const string AccountBanned = "account.banned";
+    public const string AccountUnbanned = "account.unbanned";
+    public const string UserCreated = "user.created";
+    public const string UserUpdated = "user.updated";
+    public const string PasswordChecked = "password.checked";
+    public const string PasswordCheckFailed = "password.check_failed";
+    public const string RoleCreated = "role.created";
+    public const string RoleDeleted = "role.deleted";
+    public const string RoleGranted = "role.granted";
+    public const string RoleRemoved = "role.removed";
+    public const string SessionRevoked = "session.revoked";
+    public const string SessionsRevoked = "sessions.revoked";
 }
 
-/// <summary>A filter for <see cref="AuditLog.QueryAsync"/>; unset members do not filter.</summary>
-public sealed record AuditQuery(Guid? UserId = null, string? Type = null, DateTime? Since = null, int Limit = 100);
+/// <summary>
+/// A filter for <see cref="AuditLog.QueryAsync"/>; unset members do not filter. <see cref="Since"/> is
+/// inclusive, <see cref="Until"/> exclusive; <see cref="BeforeId"/> continues a page (events older than it).
+/// </summary>
+public sealed record AuditQuery(
+    Guid? UserId = null,
+    string? Type = null,
+    DateTime? Since = null,
+    int Limit = 100,
+    string? ClientId = null,
+    DateTime? Until = null,
+    long? BeforeId = null);
 
 /// <summary>
 /// Audit events are queued in memory and written in batches by a background service, so recording
@@ -46,7 +67,7 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
     private long _queued;
     private long _written;
 
-    public void Record(string type, Guid? userId, string? clientId, string? ipAddress, string? reason = null)
+    public void Record(string type, Guid? userId, string? clientId, string? ipAddress, string? reason = null, Guid? actorUserId = null)
     {
         var entry = new AuditEvent
         {
@@ -54,6 +75,7 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
             Type = type,
             UserId = userId,
             ClientId = clientId,
+            ActorUserId = actorUserId,
             IpAddress = ipAddress,
             Reason = reason,
         };
@@ -81,9 +103,24 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
             events = events.Where(e => e.Type == type);
         }
 
+        if (query.ClientId is { } clientId)
+        {
+            events = events.Where(e => e.ClientId == clientId);
+        }
+
         if (query.Since is { } since)
         {
             events = events.Where(e => e.OccurredAt >= since);
+        }
+
+        if (query.Until is { } until)
+        {
+            events = events.Where(e => e.OccurredAt < until);
+        }
+
+        if (query.BeforeId is { } beforeId)
+        {
+            events = events.Where(e => e.Id < beforeId);
         }
 
         return await events.OrderByDescending(e => e.Id).Take(Math.Clamp(query.Limit, 1, 1000)).ToListAsync(cancellationToken);

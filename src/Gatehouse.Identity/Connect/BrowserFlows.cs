@@ -245,6 +245,10 @@ public sealed class UserGrantCheck(
         }
 
         principal.SetRefreshTokenLifetime(remaining < sliding ? remaining : sliding);
+
+        // Roles are read again at every refresh: a role given or taken shows in the next access token.
+        principal.SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)]);
+        principal.SetDestinations(principal.GetDestinations().SetItem(Claims.Role, [Destinations.AccessToken]));
     }
 
     private async Task RevokeFamilyAsync(string? authorizationId, CancellationToken cancellationToken)

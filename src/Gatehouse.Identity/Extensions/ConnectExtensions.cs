@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
@@ -19,6 +20,9 @@ internal static class ConnectExtensions
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<ClientRegistrationCache>();
         services.AddSingleton<ClientCredentialsFastPathState>();
+        services.AddSingleton<ClientAuthenticationThrottle>();
+        services.AddSingleton<CredentialUseCounter>();
+        services.AddHostedService(provider => provider.GetRequiredService<CredentialUseCounter>());
         services.AddHostedService<ClientCredentialsFastPathStartup>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeyRingOptionsSetup>();
 
@@ -60,6 +64,7 @@ internal static class ConnectExtensions
                 server.AddEventHandler(RejectDeniedAccessTokens.Descriptor);
                 server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor);
                 server.AddEventHandler(RevokeTokenOrDenylistAccessToken.Descriptor);
+                ClientAuthenticationAudit.Configure(server);
 
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

@@ -58,6 +58,8 @@ public static class KnownTokenRequestHandlers
             "the fast path counts the same successful client authentication (CredentialUseCounter)",
         [typeof(RecordGrant)] =
             "it records only codes, refresh tokens and subject tokens; a client-credentials request presents none",
+        [typeof(SessionIdInAccessTokens)] =
+            "it acts only on tokens issued under an authorization; client-credentials tokens have none",
         [typeof(TokenExchangePartyCheck)] =
             "for other grants it runs OpenIddict's authorized-party check, which concerns presented codes and tokens; a client-credentials request presents none",
     }.ToFrozenDictionary();

@@ -2,6 +2,7 @@ using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Revocation;
 using Gatehouse.Identity.Security;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
@@ -21,6 +22,7 @@ internal static class ConnectExtensions
         services.AddSingleton<ClientRegistrationCache>();
         services.AddSingleton<ClientCredentialsFastPathState>();
         services.AddSingleton<ClientAuthenticationThrottle>();
+        services.AddSingleton<SessionRevocations>();
         services.AddSingleton<CredentialUseCounter>();
         services.AddHostedService(provider => provider.GetRequiredService<CredentialUseCounter>());
         services.AddHostedService<ClientCredentialsFastPathStartup>();
@@ -31,6 +33,7 @@ internal static class ConnectExtensions
             {
                 core.UseEntityFrameworkCore().UseDbContext<GatehouseDbContext>();
                 core.ReplaceApplicationManager(typeof(GatehouseApplicationManager<>));
+                core.ReplaceAuthorizationManager(typeof(GatehouseAuthorizationManager<>));
             })
             .AddServer(server =>
             {
@@ -65,6 +68,7 @@ internal static class ConnectExtensions
                 server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor);
                 server.AddEventHandler(RevokeTokenOrDenylistAccessToken.Descriptor);
                 ClientAuthenticationAudit.Configure(server);
+                server.AddEventHandler(SessionIdInAccessTokens.Descriptor);
 
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

@@ -27,8 +27,6 @@ public static class AdminApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        // Each area maps its endpoints on a sub-group guarded by its scope, for example:
-        // admin.MapGroup("/users").RequireAdminScope(AdminScopes.Users).MapAdminUsers();
         admin.MapGroup("/clients").RequireAdminScope(AdminScopes.Clients).MapAdminClients();
         admin.MapGroup("/keys").RequireAdminScope(AdminScopes.Keys).MapAdminKeys();
         // Each area maps its endpoints on a sub-group guarded by its scope, one line per area.

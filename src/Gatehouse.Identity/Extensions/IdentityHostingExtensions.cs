@@ -88,6 +88,7 @@ public static class IdentityHostingExtensions
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
         app.UseBrowserClientCors();
+        app.UseMiddleware<ClientAuthenticationGate>();
         app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();

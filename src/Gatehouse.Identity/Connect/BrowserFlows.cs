@@ -185,6 +185,7 @@ public sealed class UserGrantCheck(
     IOpenIddictApplicationManager applications,
     IOpenIddictAuthorizationManager authorizations,
     IOptions<GatehouseOptions> options,
+    ScopeResourceCatalog scopeResources,
     TimeProvider clock) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -210,6 +211,18 @@ public sealed class UserGrantCheck(
             return;
         }
 
+        // A user who lost the admin role keeps the grant but no longer gets the admin API's scopes.
+        var scopes = principal.GetScopes();
+        if (scopes.Any(AdminScopes.IsAdminScope))
+        {
+            var kept = AuthorizationFlow.UserScopes(scopes, await users.GetRolesAsync(user));
+            if (kept.Length != scopes.Length)
+            {
+                principal.SetScopes(kept);
+                principal.SetResources(await scopeResources.GetResourcesAsync(kept, context.CancellationToken));
+            }
+        }
+
         var application = await applications.FindByClientIdAsync(context.ClientId!, context.CancellationToken)
             ?? throw new InvalidOperationException($"Client '{context.ClientId}' vanished after it was authenticated.");
         var settings = await applications.GetSettingsAsync(application, context.CancellationToken);
@@ -230,6 +243,10 @@ public sealed class UserGrantCheck(
         }
 
         principal.SetRefreshTokenLifetime(remaining < sliding ? remaining : sliding);
+
+        // Roles are read again at every refresh: a role given or taken shows in the next access token.
+        principal.SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)]);
+        principal.SetDestinations(principal.GetDestinations().SetItem(Claims.Role, [Destinations.AccessToken]));
     }
 
     private async Task RevokeFamilyAsync(string? authorizationId, CancellationToken cancellationToken)

@@ -80,6 +80,7 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
 
     /// <summary>About a minute of failures at the token endpoint's peak rate; more means the database is down.</summary>
     public const int QueueCapacity = 1_000_000;
+
     /// <summary>How long the writer waits for more events once one is queued.</summary>
     public static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(50);
 

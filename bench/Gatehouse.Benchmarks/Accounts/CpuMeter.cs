@@ -24,7 +24,7 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         MachineSeconds(busy: false));
 
     /// <summary>
-    /// Waits until the idle service spends under 5% of one core for a whole second (after a burst of new
+    /// Waits until the idle service spends under 5% of one core for two seconds running (after a burst of new
     /// work its runtime keeps compiling hot methods in the background for several seconds), or until
     /// <paramref name="limit"/>; returns how long that took. Without a service process id there is nothing to wait for.
     /// </summary>
@@ -37,15 +37,12 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         }
 
         var before = Seconds(servicePid, withChildren: false);
-        while (clock.Elapsed < limit)
+        var quiet = 0;
+        while (clock.Elapsed < limit && quiet < 2)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
             var after = Seconds(servicePid, withChildren: false);
-            if (after - before < 0.05)
-            {
-                break;
-            }
-
+            quiet = after - before < 0.05 ? quiet + 1 : 0;
             before = after;
         }
 

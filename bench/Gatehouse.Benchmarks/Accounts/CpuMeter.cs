@@ -49,6 +49,14 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         return clock.Elapsed;
     }
 
+    /// <summary>
+    /// CPU seconds between two samples spent on the operation: by the service, PostgreSQL, Redis and this
+    /// driver, or by this driver alone (the pure hash rate, which involves nothing else). Null off Linux.
+    /// </summary>
+    public static double? Spent(Sample before, Sample after, bool driverOnly = false) => !OperatingSystem.IsLinux() ? null
+        : driverOnly ? after.Driver - before.Driver
+        : (after.Service - before.Service) + (after.Postgres - before.Postgres) + (after.Redis - before.Redis) + (after.Driver - before.Driver);
+
     /// <summary>CPU milliseconds per operation of each party between two samples.</summary>
     public string Describe(Sample before, Sample after, int operations)
     {

@@ -83,6 +83,14 @@ public sealed class AdminCalls(HttpClient http, string clientId = UsersAdminFixt
         }
     }
 
+    /// <summary>Asserts a 400 problem whose <c>errors</c> name <paramref name="field"/>, and returns it.</summary>
+    public static async Task<JsonElement> ExpectNamedAsync(HttpResponseMessage response, string field)
+    {
+        var problem = await ExpectAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"the problem does not name '{field}': {problem.GetRawText()}");
+        return problem;
+    }
+
     /// <summary>Creates a user through the API and returns its id.</summary>
     public async Task<Guid> CreateUserAsync(string email, string? password = null, string? displayName = null)
     {

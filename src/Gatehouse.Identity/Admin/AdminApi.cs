@@ -1,3 +1,5 @@
+using Gatehouse.Identity.Admin.Clients;
+using Gatehouse.Identity.Admin.Keys;
 using Gatehouse.Identity.Admin.Audit;
 using Gatehouse.Identity.Admin.Roles;
 using Gatehouse.Identity.Admin.Users;
@@ -25,6 +27,8 @@ public static class AdminApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
+        admin.MapGroup("/clients").RequireAdminScope(AdminScopes.Clients).MapAdminClients();
+        admin.MapGroup("/keys").RequireAdminScope(AdminScopes.Keys).MapAdminKeys();
         // Each area maps its endpoints on a sub-group guarded by its scope, one line per area.
         admin.MapGroup("/users").RequireAdminScope(AdminScopes.Users).MapAdminUsers();
         admin.MapGroup("/roles").RequireAdminScope(AdminScopes.Users).MapAdminRoles();

@@ -69,6 +69,7 @@ public static class IdentityHostingExtensions
         services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
         services.AddGatehouseAccounts(settings);
+        services.AddGatehouseAdmin();
         services.AddGatehousePages(settings);
         services.AddAdminUsers();
 
@@ -87,6 +88,7 @@ public static class IdentityHostingExtensions
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
         app.UseBrowserClientCors();
+        app.UseMiddleware<ClientAuthenticationGate>();
         app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();

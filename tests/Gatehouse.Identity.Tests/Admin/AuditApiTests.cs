@@ -9,12 +9,12 @@ namespace Gatehouse.Identity.Tests.Admin;
 public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly AdminCalls _admin = new(fixture.App.CreateClient());
+    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
 
     private async Task<List<JsonElement>> EventsAsync(string query)
     {
         await fixture.App.Services.GetRequiredService<AuditLog>().FlushAsync(TestContext.Current.CancellationToken);
-        var page = await AdminCalls.ExpectAsync(await _admin.GetAsync("/admin/audit?" + query), HttpStatusCode.OK);
+        var page = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/audit?" + query), HttpStatusCode.OK);
         return [.. page.GetProperty("events").EnumerateArray()];
     }
 
@@ -23,9 +23,9 @@ public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         var email = AccountApi.NewEmail();
         var id = await _admin.CreateUserAsync(email, Password);
-        await AdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { display_name = "Renamed" }), HttpStatusCode.OK);
-        await AdminCalls.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "spam" }), HttpStatusCode.OK);
-        await AdminCalls.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { display_name = "Renamed" }), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "spam" }), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
 
         var events = await EventsAsync($"user_id={id}");
 
@@ -56,7 +56,7 @@ public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         do
         {
             await fixture.App.Services.GetRequiredService<AuditLog>().FlushAsync(TestContext.Current.CancellationToken);
-            var page = await AdminCalls.ExpectAsync(await _admin.GetAsync(
+            var page = await AdminRequests.ExpectAsync(await _admin.GetAsync(
                 $"/admin/audit?type={AuditEventTypes.UserCreated}&since={since}&page_size=2" + (token is null ? "" : "&page_token=" + token)), HttpStatusCode.OK);
             var events = page.GetProperty("events").EnumerateArray().ToList();
             Assert.True(events.Count <= 2);
@@ -84,6 +84,6 @@ public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         using var response = await _admin.GetAsync("/admin/audit?" + query);
 
-        await AdminCalls.ExpectNamedAsync(response, parameter);
+        await AdminRequests.ExpectNamedAsync(response, parameter);
     }
 }

@@ -41,7 +41,7 @@ public class UsersAdminFixture : OidcFixture
 }
 
 /// <summary>Calls the admin API with a client-credentials token of one of the fixture's admin clients.</summary>
-public sealed class AdminCalls(HttpClient http, string clientId = UsersAdminFixture.AdminClient, string secret = UsersAdminFixture.AdminSecret, string scope = "gatehouse:admin.users gatehouse:admin.audit")
+public sealed class AdminRequests(HttpClient http, string clientId = UsersAdminFixture.AdminClient, string secret = UsersAdminFixture.AdminSecret, string scope = "gatehouse:admin.users gatehouse:admin.audit")
 {
     private string? _token;
 

@@ -53,6 +53,31 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task OpenApiDocument_DescribesTheUsersRolesAndAuditEndpoints()
+    {
+        using var response = await fixture.App.CreateClient().GetAsync("/openapi/admin.json", TestContext.Current.CancellationToken);
+
+        var paths = (await AdminRequests.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("paths");
+        foreach (var (path, method) in new[]
+                 {
+                     ("/admin/users", "get"), ("/admin/users", "post"), ("/admin/users/{id}", "get"), ("/admin/users/{id}", "patch"),
+                     ("/admin/users/{id}", "delete"), ("/admin/users/{id}/ban", "post"), ("/admin/users/{id}/unban", "post"),
+                     ("/admin/users/{id}/check-password", "post"), ("/admin/users/{id}/roles/{role}", "put"),
+                     ("/admin/users/{id}/roles/{role}", "delete"), ("/admin/users/{id}/sessions", "get"),
+                     ("/admin/users/{id}/sessions", "delete"), ("/admin/users/{id}/sessions/{sessionId}", "delete"),
+                     ("/admin/roles", "get"), ("/admin/roles", "post"), ("/admin/roles/{name}", "delete"), ("/admin/audit", "get"),
+                 })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method} {path} is missing");
+            var operation = item.GetProperty(method);
+            Assert.True(operation.GetProperty("responses").TryGetProperty("401", out _), $"{method} {path} does not mention 401");
+            Assert.True(operation.GetProperty("responses").TryGetProperty("403", out _), $"{method} {path} does not mention 403");
+        }
+
+        Assert.True(paths.GetProperty("/admin/users").GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+    }
+
+    [Fact]
     public async Task CreateUser_WithAPassword_CanSignIn_AndAnswersWithProfileFieldsOnly()
     {
         var email = AccountApi.NewEmail();

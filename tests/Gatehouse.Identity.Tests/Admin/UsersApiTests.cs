@@ -125,6 +125,23 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task CreateUser_SameEmailInParallel_CreatesOne_AndAnswersTheOthers409()
+    {
+        var email = AccountApi.NewEmail();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            using var response = await _admin.PostAsync("/admin/users", new { email, password = Password });
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(1, answers.Count(status => status == HttpStatusCode.Created));
+        Assert.All(answers.Where(status => status != HttpStatusCode.Created), status => Assert.Equal(HttpStatusCode.Conflict, status));
+        var list = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/users?email=" + Uri.EscapeDataString(email)), HttpStatusCode.OK);
+        Assert.Single(list.GetProperty("users").EnumerateArray());
+    }
+
+    [Fact]
     public async Task CreateUser_WithoutAPassword_EmailsACodeThatSetsThePasswordOnTheHostedPage()
     {
         var email = AccountApi.NewEmail();

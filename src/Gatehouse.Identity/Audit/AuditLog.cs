@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Identity.Audit;
 
-/// <summary>The event types the account flows record.</summary>
+/// <summary>The event types the account flows and the admin API record.</summary>
 public static class AuditEventTypes
 {
     public const string SignUpStarted = "sign_up.started";
@@ -27,6 +27,13 @@ public static class AuditEventTypes
     public const string AccountDeleted = "account.deleted";
     public const string AccountDeleteFailed = "account.delete_failed";
     public const string AccountBanned = "account.banned";
+
+    // Admin API changes: the caller's client (and user), the changed thing as the reason.
+    public const string ClientCreated = "client.created";
+    public const string ClientUpdated = "client.updated";
+    public const string ClientDeleted = "client.deleted";
+    public const string ClientSecretRotated = "client.secret_rotated";
+    public const string SigningKeyRotated = "signing_key.rotated";
 }
 
 /// <summary>A filter for <see cref="AuditLog.QueryAsync"/>; unset members do not filter.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Tests.Infrastructure;
 using OpenIddict.Abstractions;
 
@@ -123,6 +124,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         var fastBefore = grants.Fast;
         await http.GetAccessTokenAsync(clientId, newSecret, "images.read");
         Assert.True(grants.Fast > fastBefore, "the new secret is served by the fast path once verified");
+        await AssertAuditedAsync(fixture.App, AuditEventTypes.ClientSecretRotated, AdminFixture.Console, "client:" + clientId);
     }
 
     [Fact]
@@ -175,6 +177,8 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         using var gone = await admin.GetAsync($"/admin/clients/{clientId}", Cancel);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("client_not_found", (await gone.ReadJsonAsync()).GetProperty("code").GetString());
+        await AssertAuditedAsync(fixture.App, AuditEventTypes.ClientCreated, AdminFixture.Console, "client:" + clientId);
+        await AssertAuditedAsync(fixture.App, AuditEventTypes.ClientDeleted, AdminFixture.Console, "client:" + clientId);
     }
 
     [Fact]
@@ -456,6 +460,15 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         using var response = await fixture.App.CreateClient().SendAsync(preflight, Cancel);
 
         Assert.Equal(origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+    }
+
+    /// <summary>The change is in the audit log under the calling client, naming what it changed.</summary>
+    internal static async Task AssertAuditedAsync(GatehouseApp app, string type, string callerClientId, string target)
+    {
+        var audit = app.Services.GetRequiredService<AuditLog>();
+        await audit.FlushAsync(Cancel);
+        var events = await audit.QueryAsync(new AuditQuery(Type: type, Limit: 1000), Cancel);
+        Assert.Contains(events, entry => entry.ClientId == callerClientId && entry.Reason == target && entry.UserId is null);
     }
 
     private async Task AssertNoClientAsync(string clientId)

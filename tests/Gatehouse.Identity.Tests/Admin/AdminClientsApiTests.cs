@@ -269,6 +269,35 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     }
 
     [Fact]
+    public async Task ClientThatConfigurationNoLongerDefines_CanBeDeletedHere()
+    {
+        const string retired = "retired-service";
+        await using var storage = await TestStorage.CreateAsync();
+        var before = new Dictionary<string, string?>(AdminFixture.Settings())
+        {
+            [$"Gatehouse:Clients:{retired}:Secret"] = "retired-service-secret-0001",
+            [$"Gatehouse:Clients:{retired}:GrantTypes:0"] = "client_credentials",
+            [$"Gatehouse:Clients:{retired}:Scopes:0"] = "images.read",
+        };
+        await using (var first = new GatehouseApp(storage, before))
+        {
+            using var refused = await (await first.ConsoleAsync()).DeleteAsync($"/admin/clients/{retired}", Cancel);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        }
+
+        await using var second = new GatehouseApp(storage, AdminFixture.Settings());
+        var admin = await second.ConsoleAsync();
+        var view = await (await admin.GetAsync($"/admin/clients/{retired}", Cancel)).ReadJsonAsync();
+        Assert.Equal("admin", view.GetProperty("source").GetString());
+
+        using var deleted = await admin.DeleteAsync($"/admin/clients/{retired}", Cancel);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        using var token = await second.CreateClient().RequestClientCredentialsAsync(retired, "retired-service-secret-0001", "images.read");
+        Assert.Equal(HttpStatusCode.Unauthorized, token.StatusCode);
+    }
+
+    [Fact]
     public async Task DuplicateClientId_Answers409_AndLeavesTheFirstAlone()
     {
         var admin = await fixture.App.ConsoleAsync();

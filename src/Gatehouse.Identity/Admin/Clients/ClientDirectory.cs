@@ -206,7 +206,7 @@ public sealed class ClientDirectory(
 
         var current = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(current, application, cancellationToken);
-        return SourceOf(current) == ClientSources.AdminApi
+        return SourceOf(clientId) == ClientSources.AdminApi
             ? (application, current, null)
             : (null, null, ClientErrors.FromConfiguration.Problem($"'{clientId}' comes from {GatehouseOptions.Section}:Clients:{clientId}."));
     }
@@ -221,8 +221,8 @@ public sealed class ClientDirectory(
         return View(descriptor.ClientId ?? "", descriptor);
     }
 
-    private static ClientView View(string clientId, OpenIddictApplicationDescriptor descriptor) =>
-        ClientView.From(clientId, ClientRegistration.FromDescriptor(descriptor), SourceOf(descriptor));
+    private ClientView View(string clientId, OpenIddictApplicationDescriptor descriptor) =>
+        ClientView.From(clientId, ClientRegistration.FromDescriptor(descriptor), SourceOf(clientId));
 
     private static OpenIddictApplicationDescriptor Describe(string clientId, ClientOptions client)
     {
@@ -231,11 +231,12 @@ public sealed class ClientDirectory(
         return descriptor;
     }
 
-    private static string SourceOf(OpenIddictApplicationDescriptor descriptor) =>
-        descriptor.Properties.TryGetValue(ConfiguredRegistrations.SourceProperty, out var source)
-        && source.ValueKind == JsonValueKind.String && source.GetString() == ClientSources.AdminApi
-            ? ClientSources.AdminApi
-            : ClientSources.Configuration;
+    /// <summary>
+    /// Configuration owns the clients it defines now (it rewrites them at every start); any other client,
+    /// including one that configuration defined once and no longer does, is this API's to manage.
+    /// </summary>
+    private string SourceOf(string clientId) =>
+        options.Value.Clients.ContainsKey(clientId) ? ClientSources.Configuration : ClientSources.AdminApi;
 
     private static string Target(string clientId) => "client:" + clientId;
 

@@ -24,6 +24,8 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         using var response = await fixture.App.CreateClient().SendJsonAsync(new HttpMethod(method), path, "{}");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
     }
 
     [Theory]
@@ -43,6 +45,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
 
         Assert.Equal(HttpStatusCode.Forbidden, keys.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, none.StatusCode);
+        Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Connect;
+using Gatehouse.Identity.Security;
 using Gatehouse.Identity.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -92,16 +95,37 @@ public sealed class CountsPerAccount;
 /// Runs before every account endpoint: authenticates the client, answers for a body that failed to
 /// bind or check, applies the per-account limit, and hands the flows an <see cref="AccountCall"/>.
 /// </summary>
-public sealed class AccountCallFilter(AccountClients clients, AccountRateLimits limits) : IEndpointFilter
+public sealed class AccountCallFilter(
+    AccountClients clients,
+    AccountRateLimits limits,
+    ClientAuthenticationThrottle throttle,
+    AuditLog audit,
+    CredentialUseCounter credentialUses) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         http.Response.Headers.CacheControl = "no-store";
+        var ip = http.Connection.RemoteIpAddress;
+        var named = http.Request.Headers[AccountClients.ClientIdHeader] is { Count: 1 } ids ? ids[0] : null;
+        if (throttle.BlockedFor(named, ip) is { } blocked)
+        {
+            credentialUses.Count(AuditEventTypes.ClientAuthThrottled, named ?? "", ip, ClientAuthenticationAudit.AccountsEndpoint);
+            http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(blocked.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return AccountErrors.TooManyRequests.Problem("Client authentication failed too often from this address; wait before trying again.");
+        }
+
         var client = await clients.AuthenticateAsync(http.Request, http.RequestAborted);
         if (client is null)
         {
+            audit.Record(AuditEventTypes.ClientAuthFailed, null, named, ip?.ToString(), ClientAuthenticationAudit.AccountsEndpoint + ":" + AccountErrors.InvalidClient.Code);
+            await throttle.RecordFailureAsync(named, ip, http.RequestAborted);
             return AccountErrors.InvalidClient.Problem($"Send the {AccountClients.ClientIdHeader} header (and {AccountClients.ClientSecretHeader} for a confidential client) of a client allowed to use the account API.");
+        }
+
+        if (http.Request.Headers.ContainsKey(AccountClients.ClientSecretHeader))
+        {
+            credentialUses.Count(AuditEventTypes.ClientAuthSucceeded, client.ClientId, ip, ClientAuthenticationAudit.AccountsEndpoint);
         }
 
         var call = new AccountCall(client, http.Connection.RemoteIpAddress?.ToString(), UserAccessTokens.BaseUriOf(http.Request), http);

@@ -1,24 +1,31 @@
-using System.Security.Claims;
-using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Accounts;
+using Gatehouse.Identity.Tokens;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Gatehouse.Identity.Admin;
 
 /// <summary>
-/// Who calls the admin API: the client the token was issued to and, for a person's token, the user.
-/// Every change is recorded in the audit log under the caller, with what it changed as the reason
-/// (<c>client:thumbnailer</c>, <c>signing_key:kid</c>).
+/// Who makes an admin call: the client the access token was issued to and, when a person signed in
+/// through that client, the administrator's user id. Every admin action is audited under both.
 /// </summary>
-public sealed record AdminCaller(ClaimsPrincipal Principal, string? IpAddress)
+public sealed record AdminCaller(string? ClientId, Guid? ActorUserId, string? IpAddress, HttpContext Http)
 {
-    public static AdminCaller From(HttpContext http) => new(http.User, http.Connection.RemoteIpAddress?.ToString());
+    public CancellationToken CancellationToken => Http.RequestAborted;
 
-    public string? ClientId => Principal.GetClaim(Claims.ClientId) ?? Principal.GetClaim(Claims.Subject);
+    public static AdminCaller Of(HttpContext http)
+    {
+        var principal = http.User;
+        var clientId = principal.GetClaim(Claims.ClientId) ?? principal.GetClaim(Claims.AuthorizedParty);
+        var subject = principal.GetClaim(Claims.Subject);
+        Guid? actor = subject is not null && subject != clientId && Guid.TryParse(subject, out var id) ? id : null;
+        return new AdminCaller(clientId, actor, http.Connection.RemoteIpAddress?.ToString(), http);
+    }
 
-    /// <summary>The user, when a person (not a service) holds the token.</summary>
-    public Guid? UserId =>
-        Principal.GetClaim(Claims.Subject) is { } subject && subject != ClientId && Guid.TryParse(subject, out var id) ? id : null;
-
-    public void Record(AuditLog audit, string type, string target) => audit.Record(type, UserId, ClientId, IpAddress, target);
+    /// <summary>
+    /// The same caller in the shape the account flows take, so admin endpoints reuse their steps (password
+    /// re-confirmation with lockout and audit) instead of copies of them.
+    /// </summary>
+    public AccountCall AsAccountCall() =>
+        new(new AccountClient(ClientId ?? "", [], [], TimeSpan.Zero), IpAddress, UserAccessTokens.BaseUriOf(Http.Request), Http);
 }

@@ -22,6 +22,9 @@ public sealed class GatehouseOptions
 
     public RequestLimitOptions Requests { get; set; } = new();
 
+    /// <summary>Waits after failed client authentication.</summary>
+    public ClientAuthenticationOptions ClientAuthentication { get; set; } = new();
+
     /// <summary>Clients registered from configuration, keyed by client id.</summary>
     public Dictionary<string, ClientOptions> Clients { get; set; } = new(StringComparer.Ordinal);
 

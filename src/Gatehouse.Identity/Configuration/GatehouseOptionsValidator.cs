@@ -94,6 +94,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
         }
 
         CheckAccounts(options.Accounts, problems);
+        CheckClientAuthentication(options.ClientAuthentication, problems);
         var session = options.Session;
         if (session.IdleTimeout < TimeSpan.FromMinutes(1) || session.IdleTimeout > TimeSpan.FromDays(1))
         {
@@ -165,6 +166,30 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
         foreach (var proxy in accounts.TrustedProxies.Where(proxy => !System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _)))
         {
             problems.Add($"{key}:TrustedProxies contains '{proxy}', which is neither an IP address nor a CIDR network.");
+        }
+    }
+
+    private static void CheckClientAuthentication(ClientAuthenticationOptions limits, List<string> problems)
+    {
+        const string key = GatehouseOptions.Section + ":" + ClientAuthenticationOptions.Section;
+        if (limits.FreeFailures is < 1 or > 1000)
+        {
+            problems.Add($"{key}:FreeFailures is {limits.FreeFailures}; use between 1 and 1000.");
+        }
+
+        if (limits.PerIpFreeFailures < limits.FreeFailures || limits.PerIpFreeFailures > 100_000)
+        {
+            problems.Add($"{key}:PerIpFreeFailures is {limits.PerIpFreeFailures}; use at least {key}:FreeFailures ({limits.FreeFailures}) and at most 100000.");
+        }
+
+        if (limits.FirstWait <= TimeSpan.Zero || limits.MaxWait < limits.FirstWait || limits.MaxWait > TimeSpan.FromDays(1))
+        {
+            problems.Add($"{key}:FirstWait ({limits.FirstWait}) must be positive and no longer than {key}:MaxWait ({limits.MaxWait}), which is at most one day.");
+        }
+
+        if (limits.Window < limits.MaxWait)
+        {
+            problems.Add($"{key}:Window ({limits.Window}) must be at least {key}:MaxWait ({limits.MaxWait}).");
         }
     }
 

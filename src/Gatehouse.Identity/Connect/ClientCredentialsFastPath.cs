@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Security;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
@@ -30,7 +31,8 @@ public sealed class ClientCredentialsFastPath(
     ClientRegistrationCache registrations,
     VerifiedSecretCache secrets,
     ScopeResourceCatalog scopeCatalog,
-    TokenMetrics metrics)
+    TokenMetrics metrics,
+    CredentialUseCounter credentialUses)
 {
     private const string FormContentType = "application/x-www-form-urlencoded";
     private const int MaxCachedIssuers = 64;
@@ -144,6 +146,7 @@ public sealed class ClientCredentialsFastPath(
             : string.Join(' ', grantedScopes);
         await WriteResponseAsync(context.Response, settings, token, (long)lifetime.TotalSeconds, scopeParameter, cancellationToken);
         metrics.GrantIssued(GrantTypes.ClientCredentials, TokenMetrics.FastPath);
+        credentialUses.Count(AuditEventTypes.ClientAuthSucceeded, clientId, context.Connection.RemoteIpAddress, ClientAuthenticationAudit.TokenEndpoint);
         return true;
     }
 
@@ -198,44 +201,14 @@ public sealed class ClientCredentialsFastPath(
 
         if (authorization.Count > 1 || parameters.ClientId is not null || parameters.ClientSecret is not null
             || !settings.AllowsClientSecretBasic
-            || authorization[0] is not { } header || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            || !BasicCredentials.TryRead(authorization[0], out var clientId, out var clientSecret))
         {
             return false;
         }
 
-        var encoded = header.AsSpan("Basic ".Length).Trim();
-        var buffer = ArrayPool<byte>.Shared.Rent(encoded.Length);
-        try
-        {
-            if (!Convert.TryFromBase64Chars(encoded, buffer, out var length))
-            {
-                return false;
-            }
-
-            var decoded = buffer.AsSpan(0, length);
-            if (!Ascii.IsValid(decoded))
-            {
-                return false;
-            }
-
-            var separator = decoded.IndexOf((byte)':');
-            if (separator < 0)
-            {
-                return false;
-            }
-
-            parameters.ClientId = Unescape(decoded[..separator]);
-            parameters.ClientSecret = Unescape(decoded[(separator + 1)..]);
-            return parameters.ClientId is not null && parameters.ClientSecret is not null;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-        }
-
-        // RFC 6749 §2.3.1: both parts are form-encoded.
-        static string? Unescape(ReadOnlySpan<byte> part) =>
-            part.IsEmpty ? null : Uri.UnescapeDataString(Encoding.ASCII.GetString(part).Replace("+", "%20"));
+        parameters.ClientId = clientId;
+        parameters.ClientSecret = clientSecret;
+        return true;
     }
 
     /// <summary>Space-separated scope names; an empty or repeated name leaves the request to OpenIddict.</summary>

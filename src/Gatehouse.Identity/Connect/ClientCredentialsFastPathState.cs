@@ -54,6 +54,12 @@ public static class KnownTokenRequestHandlers
             "it acts only on authorization-code and refresh-token grants",
         [typeof(TokenExchangeGrant)] =
             "it acts only on the token-exchange grant",
+        [typeof(RecordClientAuthentication)] =
+            "the fast path counts the same successful client authentication (CredentialUseCounter)",
+        [typeof(RecordGrant)] =
+            "it records only codes, refresh tokens and subject tokens; a client-credentials request presents none",
+        [typeof(SessionIdInAccessTokens)] =
+            "it acts only on tokens issued under an authorization; client-credentials tokens have none",
         [typeof(TokenExchangePartyCheck)] =
             "for other grants it runs OpenIddict's authorized-party check, which concerns presented codes and tokens; a client-credentials request presents none",
     }.ToFrozenDictionary();

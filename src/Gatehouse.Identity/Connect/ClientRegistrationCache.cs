@@ -31,6 +31,9 @@ public sealed record CachedClient(
     /// <summary>Whether the client authenticates with a secret.</summary>
     public bool IsConfidential { get; init; }
 
+    /// <summary>Whether the client is configured for opaque (reference) access tokens rather than JWTs.</summary>
+    public bool ReceivesReferenceAccessTokens { get; init; }
+
     /// <summary>The scopes the client may request.</summary>
     public FrozenSet<string> Scopes { get; init; } = FrozenSet<string>.Empty;
 
@@ -101,6 +104,8 @@ public sealed record CachedClient(
         };
 
         var allowedScopes = ClientCredentialsGrant.AllowedScopes(permissions);
+        var referenceTokens = descriptor.Settings.TryGetValue(ClientRegistration.AccessTokenFormatSetting, out var tokenFormat)
+            && tokenFormat == AccessTokenFormats.Reference;
         return new CachedClient(
             clientId,
             descriptor.DisplayName,
@@ -111,6 +116,7 @@ public sealed record CachedClient(
         {
             AllowedScopes = allowedScopes,
             IsConfidential = descriptor.ClientType == ClientTypes.Confidential,
+            ReceivesReferenceAccessTokens = referenceTokens,
             Scopes = allowedScopes.ToFrozenSet(StringComparer.Ordinal),
             Resources = permissions
                 .Where(permission => permission.StartsWith(ResourcePrefix, StringComparison.Ordinal))

@@ -1,6 +1,8 @@
+using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Revocation;
 using Gatehouse.Identity.Security;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
@@ -20,6 +22,10 @@ internal static class ConnectExtensions
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<ClientRegistrationCache>();
         services.AddSingleton<ClientCredentialsFastPathState>();
+        services.AddSingleton<ClientAuthenticationThrottle>();
+        services.AddSingleton<SessionRevocations>();
+        services.AddSingleton<CredentialUseCounter>();
+        services.AddHostedService(provider => provider.GetRequiredService<CredentialUseCounter>());
         services.AddHostedService<ClientCredentialsFastPathStartup>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeyRingOptionsSetup>();
 
@@ -28,6 +34,7 @@ internal static class ConnectExtensions
             {
                 core.UseEntityFrameworkCore().UseDbContext<GatehouseDbContext>();
                 core.ReplaceApplicationManager(typeof(GatehouseApplicationManager<>));
+                core.ReplaceAuthorizationManager(typeof(GatehouseAuthorizationManager<>));
             })
             .AddServer(server =>
             {
@@ -61,6 +68,8 @@ internal static class ConnectExtensions
                 server.AddEventHandler(RejectDeniedAccessTokens.Descriptor);
                 server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor);
                 server.AddEventHandler(RevokeTokenOrDenylistAccessToken.Descriptor);
+                ClientAuthenticationAudit.Configure(server);
+                server.AddEventHandler(SessionIdInAccessTokens.Descriptor);
 
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Admin;
 using Gatehouse.Identity.Bootstrap;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
@@ -70,6 +71,7 @@ public static class IdentityHostingExtensions
         services.AddGatehouseAccounts(settings);
         services.AddGatehouseAdmin();
         services.AddGatehousePages(settings);
+        services.AddAdminUsers();
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatehouseInitializer>());
@@ -86,6 +88,7 @@ public static class IdentityHostingExtensions
         app.UseStatusCodePages();
         app.UseMiddleware<ProtocolRequestGuard>();
         app.UseBrowserClientCors();
+        app.UseMiddleware<ClientAuthenticationGate>();
         app.UseMiddleware<ClientCredentialsFastPath>();
         app.UseAuthentication();
         app.UseAuthorization();

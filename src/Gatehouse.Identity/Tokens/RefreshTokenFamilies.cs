@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Revocation;
 using System.Security.Cryptography;
 using System.Text;
 using Gatehouse.Identity.Configuration;
@@ -31,7 +32,7 @@ public sealed record RotationResult(RotationOutcome Outcome, Guid? UserId, Guid?
 /// spending is one conditional UPDATE, so of many parallel uses of one token exactly one wins and every
 /// other one counts as reuse, which revokes the family (successor included). Only hashes are stored.
 /// </summary>
-public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<GatehouseOptions> options, TimeProvider time)
+public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<GatehouseOptions> options, TimeProvider time, SessionRevocations sessions)
 {
     public static class Reasons
     {
@@ -56,7 +57,8 @@ public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<Gatehou
         };
         db.RefreshTokenFamilies.Add(family);
         var issued = NewToken(family, now);
-        await db.SaveChangesAsync(cancellationToken);
+        // The family and its first token, together or not at all.
+        await db.SaveInOneRoundTripAsync(cancellationToken);
         return issued;
     }
 
@@ -114,12 +116,19 @@ public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<Gatehou
         return db.RefreshTokenFamilies.AnyAsync(f => f.Id == familyId && f.RevokedAt == null && f.ExpiresAt > now, cancellationToken);
     }
 
+    /// <summary>Ends one session; its access tokens (their <c>sid</c> is the family id) are refused by resource servers too.</summary>
     public async Task<bool> RevokeFamilyAsync(Guid familyId, string reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        return await db.RefreshTokenFamilies
+        var revoked = await db.RefreshTokenFamilies
             .Where(f => f.Id == familyId && f.RevokedAt == null)
             .ExecuteUpdateAsync(set => set.SetProperty(f => f.RevokedAt, now).SetProperty(f => f.RevokedReason, reason), cancellationToken) > 0;
+        if (revoked)
+        {
+            await sessions.PublishAsync(familyId.ToString(), reason, cancellationToken);
+        }
+
+        return revoked;
     }
 
     /// <summary>Revokes every live family of a user; returns how many.</summary>

@@ -39,7 +39,7 @@ internal sealed partial class HttpRevocationFeedReader(
                 var page = await PollAsync(cursor, stoppingToken);
                 foreach (var revocation in page.Events)
                 {
-                    if (revocation is { Version: RevocationEvent.CurrentVersion, IsWellFormed: true })
+                    if (revocation is { IsUnderstood: true })
                     {
                         revocations.Apply(revocation);
                     }

@@ -4,15 +4,26 @@ using System.Text.Json.Serialization;
 namespace Gatehouse.ResourceServer.Revocation;
 
 /// <summary>
-/// One revocation announced by the identity service: either one access token (by <c>jti</c>) or every
-/// token of a subject issued before a cut-off time (logout everywhere, password change, ban, deletion).
-/// The identity service publishes these; every resource server applies them. Versioned: a reader
-/// ignores an event whose <see cref="Version"/> it does not know.
+/// One revocation announced by the identity service: one access token (by <c>jti</c>), every token of
+/// a subject issued before a cut-off time (logout everywhere, password change, ban, deletion), or every
+/// token of one sign-in (by its <c>sid</c> claim: a replayed code or refresh token, a logout, a revoked
+/// session). The identity service publishes these; every resource server applies them. Versioned: a
+/// reader ignores an event whose <see cref="Version"/> it does not know.
 /// </summary>
+/// <remarks>
+/// Token and subject events are version 1; session events are version 2, so a kit that predates them
+/// skips them as unknown instead of misreading them.
+/// </remarks>
 public sealed record RevocationEvent
 {
-    /// <summary>The version this library writes and understands.</summary>
+    /// <summary>The version of token and subject events.</summary>
     public const int CurrentVersion = 1;
+
+    /// <summary>The version of session events; the newest this library understands.</summary>
+    public const int SessionVersion = 2;
+
+    /// <summary>The access-token claim that names the sign-in a token belongs to.</summary>
+    public const string SessionClaim = "sid";
 
     /// <summary>Format version of the event.</summary>
     [JsonPropertyName("v")]
@@ -25,6 +36,10 @@ public sealed record RevocationEvent
     /// <summary>The revoked token's <c>jti</c> (token events).</summary>
     [JsonPropertyName("jti")]
     public string? TokenId { get; init; }
+
+    /// <summary>The revoked sign-in, matched against the tokens' <c>sid</c> claim (session events).</summary>
+    [JsonPropertyName("sid")]
+    public string? SessionId { get; init; }
 
     /// <summary>The subject whose tokens are revoked (subject events).</summary>
     [JsonPropertyName("sub")]
@@ -64,7 +79,7 @@ public sealed record RevocationEvent
         try
         {
             var parsed = JsonSerializer.Deserialize(json, RevocationJson.Default.RevocationEvent);
-            return parsed is { Version: CurrentVersion } && parsed.IsWellFormed ? parsed : null;
+            return parsed is { IsUnderstood: true } ? parsed : null;
         }
         catch (JsonException)
         {
@@ -72,12 +87,17 @@ public sealed record RevocationEvent
         }
     }
 
+    /// <summary>Whether this library knows the event's version and the event carries what its kind needs.</summary>
+    [JsonIgnore]
+    public bool IsUnderstood => Version is >= CurrentVersion and <= SessionVersion && IsWellFormed;
+
     /// <summary>Whether the event carries what its kind needs.</summary>
     [JsonIgnore]
     public bool IsWellFormed => Kind switch
     {
         RevocationEventKinds.Token => !string.IsNullOrEmpty(TokenId),
         RevocationEventKinds.Subject => !string.IsNullOrEmpty(Subject) && IssuedBefore is not null,
+        RevocationEventKinds.Session => Version >= SessionVersion && !string.IsNullOrEmpty(SessionId),
         _ => false,
     };
 }
@@ -90,6 +110,9 @@ public static class RevocationEventKinds
 
     /// <summary>Every token of a subject issued before a time.</summary>
     public const string Subject = "subject";
+
+    /// <summary>Every token of one sign-in, by its <c>sid</c> claim (version 2).</summary>
+    public const string Session = "session";
 }
 
 /// <summary>One answer of the HTTP revocation feed.</summary>

@@ -13,6 +13,7 @@ public sealed class RevocationList
 {
     private readonly ConcurrentDictionary<string, long> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SubjectCutoff> _subjects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _sessions = new(StringComparer.Ordinal);
     private readonly RevocationFeedOptions _options;
     private readonly TimeProvider _time;
     private long _lastSweep;
@@ -29,7 +30,7 @@ public sealed class RevocationList
     public RevocationFeedStatus Status { get; }
 
     /// <summary>How many revocations are held.</summary>
-    public int Count => _tokens.Count + _subjects.Count;
+    public int Count => _tokens.Count + _subjects.Count + _sessions.Count;
 
     /// <summary>Records one event; applying the same event twice changes nothing.</summary>
     public void Apply(RevocationEvent revocation)
@@ -43,6 +44,10 @@ public sealed class RevocationList
         if (revocation.Kind == RevocationEventKinds.Token)
         {
             _tokens[revocation.TokenId!] = revocation.ExpiresAt;
+        }
+        else if (revocation.Kind == RevocationEventKinds.Session)
+        {
+            _sessions.AddOrUpdate(revocation.SessionId!, revocation.ExpiresAt, (_, existing) => Math.Max(existing, revocation.ExpiresAt));
         }
         else
         {
@@ -74,6 +79,11 @@ public sealed class RevocationList
             return AccessTokenErrors.SubjectRevoked;
         }
 
+        if (!_sessions.IsEmpty && token.SessionId is { } session && _sessions.ContainsKey(session))
+        {
+            return AccessTokenErrors.SessionRevoked;
+        }
+
         if (_options.OutageMode == FeedOutageMode.FailClosed && Status.IsDown)
         {
             return AccessTokenErrors.RevocationFeedUnavailable;
@@ -90,19 +100,25 @@ public sealed class RevocationList
             return;
         }
 
-        foreach (var (tokenId, expiresAt) in _tokens)
-        {
-            if (expiresAt <= now)
-            {
-                _tokens.TryRemove(tokenId, out _);
-            }
-        }
+        RemoveExpired(_tokens, now);
+        RemoveExpired(_sessions, now);
 
         foreach (var (subject, cutoff) in _subjects)
         {
             if (cutoff.ForgetAt <= now)
             {
                 _subjects.TryRemove(new KeyValuePair<string, SubjectCutoff>(subject, cutoff));
+            }
+        }
+    }
+
+    private static void RemoveExpired(ConcurrentDictionary<string, long> expiries, long now)
+    {
+        foreach (var (key, expiresAt) in expiries)
+        {
+            if (expiresAt <= now)
+            {
+                expiries.TryRemove(key, out _);
             }
         }
     }

@@ -54,6 +54,9 @@ public static class AccessTokenErrors
     /// <summary>Every token of the subject issued before a cut-off time was revoked (logout everywhere, password change, ban, deletion).</summary>
     public static readonly AccessTokenError SubjectRevoked = new("subject_revoked", "The access token was issued before its subject's tokens were revoked.");
 
+    /// <summary>The sign-in the token was issued in was ended: a replayed code or refresh token, a logout, a revoked session.</summary>
+    public static readonly AccessTokenError SessionRevoked = new("session_revoked", "The sign-in this access token belongs to has been revoked.");
+
     /// <summary>The revocation feed has been unreachable for longer than the grace period and the kit fails closed.</summary>
     public static readonly AccessTokenError RevocationFeedUnavailable = new("revocation_feed_unavailable", "Revocations cannot be checked right now; try again shortly.", 503);
 

@@ -1,3 +1,4 @@
+using Gatehouse.ResourceServer.Revocation;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -129,7 +130,8 @@ public sealed class AccessTokenValidator
             return AccessTokenValidationResult.Failure(AccessTokenErrors.NotYetValid);
         }
 
-        var validated = new ValidatedAccessToken(new ClaimsPrincipal(result.ClaimsIdentity), jwt.Id, jwt.Subject, issuedAt, expiresAt);
+        var validated = new ValidatedAccessToken(new ClaimsPrincipal(result.ClaimsIdentity), jwt.Id, jwt.Subject, issuedAt, expiresAt,
+            jwt.TryGetPayloadValue<string>(RevocationEvent.SessionClaim, out var sessionId) && sessionId.Length > 0 ? sessionId : null);
         _cache.Add(token, validated, now);
         return AccessTokenValidationResult.Success(validated);
     }

@@ -8,7 +8,11 @@ namespace Gatehouse.ResourceServer.Tokens;
 /// <param name="Subject">The <c>sub</c> claim.</param>
 /// <param name="IssuedAt">The <c>iat</c> claim, in Unix seconds.</param>
 /// <param name="ExpiresAt">The <c>exp</c> claim, in Unix seconds.</param>
-public sealed record ValidatedAccessToken(ClaimsPrincipal Principal, string TokenId, string Subject, long IssuedAt, long ExpiresAt);
+/// <param name="SessionId">
+/// The <c>sid</c> claim: the sign-in (refresh-token family or authorization) the token was issued in, or
+/// null for a token of no sign-in (a service's own client-credentials token).
+/// </param>
+public sealed record ValidatedAccessToken(ClaimsPrincipal Principal, string TokenId, string Subject, long IssuedAt, long ExpiresAt, string? SessionId = null);
 
 /// <summary>The outcome of validating one token: the token, or why it was refused.</summary>
 public readonly record struct AccessTokenValidationResult

@@ -56,6 +56,9 @@ public sealed class GatehouseApp(TestStorage storage, IReadOnlyDictionary<string
         [$"Gatehouse:Clients:{MobileAppClient}:Scopes:0"] = "images.read",
         ["Gatehouse:Accounts:RateLimits:PerIpPermits"] = "100000",
         ["Gatehouse:Accounts:RateLimits:PerAccountPermits"] = "100000",
+        // Many tests fail client authentication on purpose from one address; the waits have tests of their own.
+        ["Gatehouse:ClientAuthentication:FreeFailures"] = "1000",
+        ["Gatehouse:ClientAuthentication:PerIpFreeFailures"] = "100000",
     };
 
     public TestStorage Storage => storage;

@@ -95,7 +95,7 @@ public sealed class ClientDirectory(
             return ClientErrors.Exists.Problem($"The client id '{clientId}' is taken.");
         }
 
-        caller.Record(audit, AuditEventTypes.ClientCreated, Target(clientId));
+        Record(AuditEventTypes.ClientCreated, clientId, caller);
         return new ClientCreated(View(clientId, descriptor), secret);
     }
 
@@ -127,7 +127,7 @@ public sealed class ClientDirectory(
         var descriptor = Describe(clientId, client);
         descriptor.ClientSecret = current.ClientSecret; // the stored hash: the secret stays as it is
         await applications.UpdateAsync(application!, descriptor, cancellationToken);
-        caller.Record(audit, AuditEventTypes.ClientUpdated, Target(clientId));
+        Record(AuditEventTypes.ClientUpdated, clientId, caller);
         return View(clientId, descriptor);
     }
 
@@ -148,7 +148,7 @@ public sealed class ClientDirectory(
         await applications.DeleteAsync(application!, cancellationToken);
         var cutoff = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds() + 1);
         await denylist.RevokeSubjectAsync(clientId, cutoff, cancellationToken);
-        caller.Record(audit, AuditEventTypes.ClientDeleted, Target(clientId));
+        Record(AuditEventTypes.ClientDeleted, clientId, caller);
         return null;
     }
 
@@ -169,7 +169,7 @@ public sealed class ClientDirectory(
         var secret = NewSecret();
         current.ClientSecret = secret;
         await applications.UpdateAsync(application!, current, cancellationToken);
-        caller.Record(audit, AuditEventTypes.ClientSecretRotated, Target(clientId));
+        Record(AuditEventTypes.ClientSecretRotated, clientId, caller);
         return new ClientSecretIssued(clientId, secret);
     }
 
@@ -188,7 +188,7 @@ public sealed class ClientDirectory(
         }
 
         var notHeld = client.Scopes.FirstOrDefault(scope =>
-            AdminScopes.IsAdminScope(scope) && !caller.Principal.HasScope(AdminScopes.All) && !caller.Principal.HasScope(scope));
+            AdminScopes.IsAdminScope(scope) && !caller.Http.User.HasScope(AdminScopes.All) && !caller.Http.User.HasScope(scope));
         return notHeld is null
             ? null
             : ClientErrors.AdminScopeNotHeld.Problem($"scopes: '{notHeld}' is not among the scopes of the caller's token.",
@@ -238,7 +238,9 @@ public sealed class ClientDirectory(
     private string SourceOf(string clientId) =>
         options.Value.Clients.ContainsKey(clientId) ? ClientSources.Configuration : ClientSources.AdminApi;
 
-    private static string Target(string clientId) => "client:" + clientId;
+    /// <summary>Audited under the calling client (and person), naming the changed client.</summary>
+    private void Record(string type, string clientId, AdminCaller caller) =>
+        audit.Record(type, null, caller.ClientId, caller.IpAddress, "client:" + clientId, caller.ActorUserId);
 
     private static string NewSecret() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(SecretBytes));
 }

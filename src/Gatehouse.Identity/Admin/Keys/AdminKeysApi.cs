@@ -50,7 +50,8 @@ public static class AdminKeysApi
         var cancellationToken = http.RequestAborted;
         var created = await ring.RotateSigningKeyAsync(db, cancellationToken);
         await changes.PublishAsync(cancellationToken);
-        AdminCaller.From(http).Record(audit, AuditEventTypes.SigningKeyRotated, "signing_key:" + created.Id);
+        var caller = AdminCaller.Of(http);
+        audit.Record(AuditEventTypes.SigningKeyRotated, null, caller.ClientId, caller.IpAddress, "signing_key:" + created.Id, caller.ActorUserId);
         var view = (await ViewsAsync(db, ring, time, cancellationToken)).First(key => key.KeyId == created.Id);
         return TypedResults.Created($"/admin/keys#{created.Id}", view);
     }

@@ -18,8 +18,20 @@ public sealed class AuditEvent
 
     public string? ClientId { get; set; }
 
+    /// <summary>The administrator who acted, when a person (not only a client) made an admin call.</summary>
+    public Guid? ActorUserId { get; set; }
+
     public string? IpAddress { get; set; }
 
-    /// <summary>Why, for failures: an error code such as <c>invalid_credentials</c>.</summary>
+    /// <summary>
+    /// Why, for failures: an error code such as <c>invalid_credentials</c>; for client authentication,
+    /// the endpoint and the error (<c>token:invalid_client</c>), or the endpoint alone for a success.
+    /// </summary>
     public string? Reason { get; set; }
+
+    /// <summary>
+    /// How many times it happened: 1, except for successful client authentications, which are counted
+    /// per client, IP and endpoint and stored once a second (see <c>CredentialUseCounter</c>).
+    /// </summary>
+    public int Count { get; set; } = 1;
 }

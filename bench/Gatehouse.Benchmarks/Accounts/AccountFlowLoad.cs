@@ -26,6 +26,7 @@ internal static class AccountFlowLoad
         var url = new Uri(options["url"]);
         var seconds = int.Parse(options.GetValueOrDefault("seconds", "15"), System.Globalization.CultureInfo.InvariantCulture);
         var clientId = options["client-id"];
+        var cpu = new CpuMeter(OptionalPid(options, "service-pid"), OptionalPid(options, "postgres-pid"), OptionalPid(options, "redis-pid"));
         var secret = options["client-secret"];
 
         var builder = WebApplication.CreateBuilder();
@@ -83,19 +84,24 @@ internal static class AccountFlowLoad
         var failures = 0;
         for (var round = 1; round <= rounds; round++)
         {
+            var beforeHashes = cpu.Take();
             var hashRate = Measure(seconds, cores, _ =>
                 Task.FromResult(hasher.VerifyHashedPassword(user, hash, Password) != PasswordVerificationResult.Failed));
+            var beforeSignIns = cpu.Take();
             var signIns = Measure(seconds, signInConcurrency, async _ =>
             {
                 var email = emails[Interlocked.Increment(ref next) % emails.Length];
                 using var response = await http.PostAsJsonAsync("/auth/sign-in", new { email, password = Password });
                 return response.IsSuccessStatusCode;
             });
+            var afterSignIns = cpu.Take();
             hashTotal += hashRate.PerSecond;
             signInTotal += signIns.PerSecond;
             failures += hashRate.Failures + signIns.Failures;
             Console.WriteLine($"round {round}: pure hash verification {hashRate.PerSecond:F1}/s on {cores} threads, " +
                 $"sign-in {signIns.PerSecond:F1}/s with {signInConcurrency} in flight ({hashRate.Failures + signIns.Failures} failures)");
+            Console.WriteLine($"  hashes: {cpu.Describe(beforeHashes, beforeSignIns, hashRate.Done)}");
+            Console.WriteLine($"  sign-ins: {cpu.Describe(beforeSignIns, afterSignIns, signIns.Done)}");
         }
 
         Console.WriteLine($"pure hash verification: {hashTotal / rounds:F1}/s; sign-in: {signInTotal / rounds:F1}/s; sign-in / pure hash: {signInTotal / hashTotal:F3}");
@@ -120,6 +126,7 @@ internal static class AccountFlowLoad
             chains[i] = await RefreshTokenOf(response);
         }
 
+        var beforeRotations = cpu.Take();
         var rotations = Measure(seconds, sessions, async index =>
         {
             using var response = await http.PostAsJsonAsync("/auth/refresh-tokens", new { refresh_token = chains[index] });
@@ -132,10 +139,11 @@ internal static class AccountFlowLoad
             return true;
         });
         Console.WriteLine($"refresh rotations: {rotations.PerSecond:F1}/s with {sessions} sessions in flight ({rotations.Failures} failures)");
+        Console.WriteLine($"  rotations: {cpu.Describe(beforeRotations, cpu.Take(), rotations.Done)}");
         return rotations.Failures + failures == 0 ? 0 : 1;
     }
 
-    private sealed record Rate(double PerSecond, int Failures);
+    private sealed record Rate(double PerSecond, int Done, int Failures);
 
     /// <summary>Each worker repeats the operation (given the worker's index) until time is up.</summary>
     private static Rate Measure(int seconds, int workerCount, Func<int, Task<bool>> operation)
@@ -159,7 +167,7 @@ internal static class AccountFlowLoad
             }
         })).ToArray();
         Task.WaitAll(workers);
-        return new Rate(done / stop.Elapsed.TotalSeconds, failures);
+        return new Rate(done / stop.Elapsed.TotalSeconds, done, failures);
     }
 
     private static async Task<(double First, double Second)> CompareAsync(HttpClient http, string path, Func<int, object> first, Func<int, object> second, int count = 20)
@@ -199,6 +207,9 @@ internal static class AccountFlowLoad
 
         return JsonDocument.Parse(body).RootElement.GetProperty("refresh_token").GetString()!;
     }
+
+    private static int? OptionalPid(Dictionary<string, string> options, string name) =>
+        options.TryGetValue(name, out var value) && int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var pid) ? pid : null;
 
     private static Dictionary<string, string> Parse(string[] args)
     {

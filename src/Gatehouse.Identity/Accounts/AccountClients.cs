@@ -62,8 +62,11 @@ public sealed class AccountClients(
             return null;
         }
 
-        var audiences = await scopeResources.GetResourcesAsync(registration.AllowedScopes, cancellationToken);
-        return new AccountClient(clientId, registration.AllowedScopes, audiences,
+        // The account API signs in any user; admin scopes come only through the authorization code
+        // flow, where the user's admin role is checked.
+        var scopes = registration.AllowedScopes.Where(scope => !AdminScopes.IsAdminScope(scope)).ToArray();
+        var audiences = await scopeResources.GetResourcesAsync([.. scopes], cancellationToken);
+        return new AccountClient(clientId, scopes, audiences,
             registration.AccessTokenLifetime ?? options.Value.Tokens.AccessTokenLifetime);
     }
 

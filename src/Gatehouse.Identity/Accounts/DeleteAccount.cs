@@ -38,16 +38,29 @@ public sealed class DeleteAccount(
             return refused;
         }
 
-        await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.AccountClosed, call.CancellationToken);
+        await RemoveAsync(user, call.ClientId, call.IpAddress, actorUserId: null, call.CancellationToken);
+        return user;
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="user"/> without asking for the password (the caller has decided, as the
+    /// admin API does): every session and token revoked, profile and credentials removed, the owner told,
+    /// and the audit trail keeps only the id.
+    /// </summary>
+    public async Task RemoveAsync(GatehouseUser user, string? clientId, string? ipAddress, Guid? actorUserId, CancellationToken cancellationToken)
+    {
+        await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.AccountClosed, cancellationToken);
         var removed = await users.DeleteAsync(user);
         if (!removed.Succeeded)
         {
             throw new InvalidOperationException("Could not delete the user: " + string.Join("; ", removed.Errors.Select(e => e.Description)));
         }
 
-        var email = user.Email!;
-        await mailer.SendAccountDeletedAsync(email);
-        audit.Record(AuditEventTypes.AccountDeleted, user.Id, call.ClientId, call.IpAddress);
-        return user;
+        if (user.Email is { } email)
+        {
+            await mailer.SendAccountDeletedAsync(email, cancellationToken);
+        }
+
+        audit.Record(AuditEventTypes.AccountDeleted, user.Id, clientId, ipAddress, actorUserId: actorUserId);
     }
 }

@@ -29,11 +29,7 @@ public sealed class ResetPassword(
         var known = user is { Status: UserStatus.Active };
         var subjectId = known ? user!.Id : Guid.CreateVersion7();
 
-        var code = await codes.IssueAsync(subjectId, VerificationPurpose.ResetPassword, call.CancellationToken);
-        var flow = new AccountFlow(
-            Guid.NewGuid(), VerificationPurpose.ResetPassword, FlowState.AwaitingCode,
-            time.GetUtcNow() + options.Value.Accounts.FlowLifetime, call.ClientId, subjectId, known, email);
-        await flows.SaveAsync(flow, call.CancellationToken);
+        var (flow, code) = await OpenAsync(subjectId, known, email, call.ClientId, call.CancellationToken);
 
         if (known)
         {
@@ -43,5 +39,22 @@ public sealed class ResetPassword(
 
         audit.Record(AuditEventTypes.PasswordResetRequested, known ? subjectId : null, call.ClientId, call.IpAddress, known ? null : "unknown_email");
         return TypedResults.Accepted((string?)null, new FlowStarted(flow.Id.ToString(), flow.ExpiresAt));
+    }
+
+    /// <summary>
+    /// A reset flow for a known user, continued by <paramref name="clientId"/>; the caller delivers the
+    /// code (the admin API does so for a user it created without a password).
+    /// </summary>
+    public Task<(AccountFlow Flow, IssuedCode Code)> StartForAsync(GatehouseUser user, string clientId, CancellationToken cancellationToken) =>
+        OpenAsync(user.Id, true, user.Email!, clientId, cancellationToken);
+
+    private async Task<(AccountFlow Flow, IssuedCode Code)> OpenAsync(Guid subjectId, bool deliverable, string email, string clientId, CancellationToken cancellationToken)
+    {
+        var code = await codes.IssueAsync(subjectId, VerificationPurpose.ResetPassword, cancellationToken);
+        var flow = new AccountFlow(
+            Guid.NewGuid(), VerificationPurpose.ResetPassword, FlowState.AwaitingCode,
+            time.GetUtcNow() + options.Value.Accounts.FlowLifetime, clientId, subjectId, deliverable, email);
+        await flows.SaveAsync(flow, cancellationToken);
+        return (flow, code);
     }
 }

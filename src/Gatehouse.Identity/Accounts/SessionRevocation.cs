@@ -38,8 +38,12 @@ public sealed class SessionRevocation(
         return cutoff;
     }
 
-    /// <summary>Bans a user: status, a new credential version, and every session revoked.</summary>
-    public async Task<bool> BanAsync(Guid userId, string? byClientId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Bans a user: status, reason and end, a new credential version and security stamp, and every session
+    /// revoked with a subject cut-off that the revocation feed carries to resource servers. False when there
+    /// is no such user.
+    /// </summary>
+    public async Task<bool> BanAsync(Guid userId, BanDetails ban, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(userId.ToString());
         if (user is null || user.Status == UserStatus.Deleted)
@@ -48,6 +52,8 @@ public sealed class SessionRevocation(
         }
 
         user.Status = UserStatus.Banned;
+        user.BanReason = ban.Reason;
+        user.BannedUntil = ban.Until?.UtcDateTime;
         user.CredentialVersion++;
         var updated = await users.UpdateSecurityStampAsync(user);
         if (!updated.Succeeded)
@@ -56,7 +62,34 @@ public sealed class SessionRevocation(
         }
 
         await RevokeEverythingAsync(userId, RefreshTokenFamilies.Reasons.CredentialsChanged, cancellationToken);
-        audit.Record(AuditEventTypes.AccountBanned, userId, byClientId, null);
+        audit.Record(AuditEventTypes.AccountBanned, userId, ban.ClientId, ban.IpAddress, actorUserId: ban.ActorUserId);
+        return true;
+    }
+
+    /// <summary>
+    /// Lifts a ban. Nothing is restored: the sessions the ban ended stay ended, and the user signs in again.
+    /// False when there is no such user or the user is not banned.
+    /// </summary>
+    public async Task<bool> UnbanAsync(GatehouseUser user, string? byClientId, string? ipAddress, Guid? actorUserId, string? reason = null)
+    {
+        if (user.Status != UserStatus.Banned)
+        {
+            return false;
+        }
+
+        user.Status = UserStatus.Active;
+        user.BanReason = null;
+        user.BannedUntil = null;
+        var updated = await users.UpdateAsync(user);
+        if (!updated.Succeeded)
+        {
+            throw new InvalidOperationException("Could not lift the ban: " + string.Join("; ", updated.Errors.Select(e => e.Description)));
+        }
+
+        audit.Record(AuditEventTypes.AccountUnbanned, user.Id, byClientId, ipAddress, reason, actorUserId);
         return true;
     }
 }
+
+/// <summary>Why and until when a user is banned, and who does it.</summary>
+public sealed record BanDetails(string? Reason, DateTimeOffset? Until, string? ClientId, Guid? ActorUserId, string? IpAddress);

@@ -1,3 +1,8 @@
+using Gatehouse.Identity.Admin.Clients;
+using Gatehouse.Identity.Admin.Keys;
+using Gatehouse.Identity.Admin.Audit;
+using Gatehouse.Identity.Admin.Roles;
+using Gatehouse.Identity.Admin.Users;
 using Gatehouse.Identity.Configuration;
 using Microsoft.AspNetCore.Authorization;
 using OpenIddict.Abstractions;
@@ -22,9 +27,12 @@ public static class AdminApi
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        // Each area maps its endpoints on a sub-group guarded by its scope, for example:
-        // admin.MapGroup("/users").RequireAdminScope(AdminScopes.Users).MapAdminUsers();
-        _ = admin;
+        // Each area maps its endpoints on a sub-group guarded by its scope, one line per area.
+        admin.MapGroup("/clients").RequireAdminScope(AdminScopes.Clients).MapAdminClients();
+        admin.MapGroup("/keys").RequireAdminScope(AdminScopes.Keys).MapAdminKeys();
+        admin.MapGroup("/users").RequireAdminScope(AdminScopes.Users).MapAdminUsers();
+        admin.MapGroup("/roles").RequireAdminScope(AdminScopes.Users).MapAdminRoles();
+        admin.MapGroup("/audit").RequireAdminScope(AdminScopes.Audit).MapAdminAudit();
         return app;
     }
 

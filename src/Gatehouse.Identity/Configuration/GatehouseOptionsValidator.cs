@@ -9,29 +9,14 @@ namespace Gatehouse.Identity.Configuration;
 /// </summary>
 public sealed partial class GatehouseOptionsValidator : IValidateOptions<GatehouseOptions>
 {
-    /// <summary>Grant types a client may be configured with today.</summary>
-    public static readonly IReadOnlySet<string> SupportedGrantTypes = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "client_credentials",
-        "authorization_code",
-        "refresh_token",
-        TokenExchangeGrantType,
-    };
-
-    public const string TokenExchangeGrantType = "urn:ietf:params:oauth:grant-type:token-exchange";
-
     /// <summary>OpenID Connect scopes every client may be given without defining them under <c>Gatehouse:Scopes</c>.</summary>
     public static readonly IReadOnlySet<string> StandardScopes = new HashSet<string>(StringComparer.Ordinal)
     {
         "openid", "profile", "email", "offline_access",
     };
 
-    private static readonly TimeSpan MinRefreshTokenLifetime = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan MaxRefreshTokenLifetime = TimeSpan.FromDays(365);
-
-    private static readonly TimeSpan MinAccessTokenLifetime = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan MaxAccessTokenLifetime = TimeSpan.FromHours(1);
-    private const int MinSecretLength = 16;
+    private static readonly TimeSpan MinAccessTokenLifetime = ClientRules.MinAccessTokenLifetime;
+    private static readonly TimeSpan MaxAccessTokenLifetime = ClientRules.MaxAccessTokenLifetime;
 
     public ValidateOptionsResult Validate(string? name, GatehouseOptions options)
     {
@@ -100,47 +85,12 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             }
         }
 
+        var clientRules = new ClientRuleContext(scope => options.Scopes.ContainsKey(scope) || StandardScopes.Contains(scope));
         foreach (var (clientId, client) in options.Clients)
         {
             var key = $"{root}:Clients:{clientId}";
-            if (!ClientId().IsMatch(clientId))
-            {
-                problems.Add($"{key}: '{clientId}' is not a valid client id (letters, digits and . _ : -, at most 100).");
-            }
-
-            CheckClientKind(key, client, problems);
-
-            if (client.AllowAccountsApi && !client.FirstParty)
-            {
-                problems.Add($"{key}:AllowAccountsApi is true but {key}:FirstParty is not; only first-party clients may use the account API.");
-            }
-
-            if (client.GrantTypes.Count == 0 && !client.AllowAccountsApi)
-            {
-                problems.Add($"{key}:GrantTypes is empty; list the grants this client uses, for example 'client_credentials'.");
-            }
-
-            foreach (var grant in client.GrantTypes.Where(grant => !SupportedGrantTypes.Contains(grant)))
-            {
-                problems.Add($"{key}:GrantTypes contains '{grant}', which Gatehouse does not allow here; supported: {string.Join(", ", SupportedGrantTypes)}.");
-            }
-
-            foreach (var scope in client.Scopes.Where(scope => !options.Scopes.ContainsKey(scope) && !StandardScopes.Contains(scope)))
-            {
-                problems.Add($"{key}:Scopes contains '{scope}', which is not defined under {root}:Scopes.");
-            }
-
-            CheckBrowserFlow(key, client, options.RequireHttps, problems);
-
-            foreach (var resource in client.Resources.Where(resource => !Uri.TryCreate(resource, UriKind.Absolute, out _)))
-            {
-                problems.Add($"{key}:Resources contains '{resource}', which is not an absolute URI (RFC 8707 resource indicator).");
-            }
-
-            if (client.AccessTokenLifetime is { } lifetime && (lifetime < MinAccessTokenLifetime || lifetime > MaxAccessTokenLifetime))
-            {
-                problems.Add($"{key}:AccessTokenLifetime is {lifetime}; access tokens live between {MinAccessTokenLifetime} and {MaxAccessTokenLifetime}.");
-            }
+            problems.AddRange(ClientRules.Check(clientId, client, clientRules, field => field.Length == 0 ? key : $"{key}:{field}")
+                .Select(problem => problem.Message));
         }
 
         CheckAccounts(options.Accounts, problems);
@@ -157,7 +107,8 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             problems.Add($"{root}:Session:AbsoluteLifetime is {session.AbsoluteLifetime}; use at least {root}:Session:IdleTimeout and at most 30 days.");
         }
 
-        CheckRefreshLifetimes($"{root}:Tokens", tokens.RefreshTokenLifetime, tokens.RefreshTokenAbsoluteLifetime, problems);
+        ClientRules.CheckRefreshLifetimes(tokens.RefreshTokenLifetime, tokens.RefreshTokenAbsoluteLifetime,
+            field => $"{root}:Tokens:{field}", (_, message) => problems.Add(message));
 
         if (options.Admin is { } admin && (admin.Email is not null || admin.Password is not null))
         {
@@ -266,149 +217,6 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             problems.Add($"{key}:PollInterval is {logout.PollInterval}; use between 00:00:00.1 and 00:05:00.");
         }
     }
-
-    private static void CheckClientKind(string key, ClientOptions client, List<string> problems)
-    {
-        if (client.Type == ClientKinds.Public)
-        {
-            if (client.Secret is not null)
-            {
-                problems.Add($"{key}:Secret is set but {key}:Type is 'public'; a public client cannot keep a secret, remove it.");
-            }
-
-            foreach (var grant in client.GrantTypes.Where(grant => grant is "client_credentials" or TokenExchangeGrantType))
-            {
-                problems.Add($"{key}:GrantTypes contains '{grant}', which only confidential clients may use.");
-            }
-
-            if (client.AllowIntrospection || client.AllowJwtIntrospection)
-            {
-                problems.Add($"{key}:AllowIntrospection needs a confidential client; {key}:Type is 'public'.");
-            }
-
-            return;
-        }
-
-        if (client.Type != ClientKinds.Confidential)
-        {
-            problems.Add($"{key}:Type is '{client.Type}'; use 'confidential' or 'public'.");
-            return;
-        }
-
-        if (string.IsNullOrEmpty(client.Secret))
-        {
-            problems.Add($"{key}:Secret is missing; a confidential client needs one (or set {key}:Type to 'public').");
-        }
-        else if (client.Secret.Length < MinSecretLength)
-        {
-            problems.Add($"{key}:Secret is {client.Secret.Length} characters long; use at least {MinSecretLength} random characters.");
-        }
-    }
-
-    private static void CheckBrowserFlow(string key, ClientOptions client, bool requireHttps, List<string> problems)
-    {
-        var usesCode = client.GrantTypes.Contains("authorization_code");
-        if (usesCode && client.RedirectUris.Count == 0)
-        {
-            problems.Add($"{key}:RedirectUris is empty; the authorization_code grant needs at least one redirect URI.");
-        }
-
-        if (!usesCode && client.RedirectUris.Count > 0)
-        {
-            problems.Add($"{key}:RedirectUris is set but {key}:GrantTypes lacks 'authorization_code'.");
-        }
-
-        if (client.GrantTypes.Contains("refresh_token") && !usesCode)
-        {
-            problems.Add($"{key}:GrantTypes contains 'refresh_token' without 'authorization_code'; refresh tokens come from a sign-in.");
-        }
-
-        if (client.AllowTokenExchange != client.GrantTypes.Contains(TokenExchangeGrantType))
-        {
-            problems.Add($"{key}:AllowTokenExchange and the '{TokenExchangeGrantType}' entry of {key}:GrantTypes go together; set both or neither.");
-        }
-
-        foreach (var uri in client.RedirectUris)
-        {
-            if (RedirectUriProblem(uri, client.Type == ClientKinds.Public, requireHttps) is { } problem)
-            {
-                problems.Add($"{key}:RedirectUris contains '{uri}', {problem}");
-            }
-        }
-
-        foreach (var uri in client.PostLogoutRedirectUris)
-        {
-            if (RedirectUriProblem(uri, client.Type == ClientKinds.Public, requireHttps) is { } problem)
-            {
-                problems.Add($"{key}:PostLogoutRedirectUris contains '{uri}', {problem}");
-            }
-        }
-
-        if (client.BackChannelLogoutUri is { } backChannel
-            && RedirectUriProblem(backChannel, allowPrivateScheme: false, requireHttps) is { } backChannelProblem)
-        {
-            problems.Add($"{key}:BackChannelLogoutUri is '{backChannel}', {backChannelProblem}");
-        }
-
-        if (client.AccessTokenFormat is not (AccessTokenFormats.Jwt or AccessTokenFormats.Reference))
-        {
-            problems.Add($"{key}:AccessTokenFormat is '{client.AccessTokenFormat}'; use 'jwt' or 'reference'.");
-        }
-
-        if (client.RefreshTokenLifetime is not null || client.RefreshTokenAbsoluteLifetime is not null)
-        {
-            CheckRefreshLifetimes(key, client.RefreshTokenLifetime ?? MinRefreshTokenLifetime,
-                client.RefreshTokenAbsoluteLifetime ?? MaxRefreshTokenLifetime, problems);
-        }
-    }
-
-    private static void CheckRefreshLifetimes(string key, TimeSpan sliding, TimeSpan absolute, List<string> problems)
-    {
-        if (sliding < MinRefreshTokenLifetime || sliding > MaxRefreshTokenLifetime)
-        {
-            problems.Add($"{key}:RefreshTokenLifetime is {sliding}; use between {MinRefreshTokenLifetime} and {MaxRefreshTokenLifetime.TotalDays} days.");
-        }
-
-        if (absolute < sliding || absolute > MaxRefreshTokenLifetime)
-        {
-            problems.Add($"{key}:RefreshTokenAbsoluteLifetime is {absolute}; use at least the refresh-token lifetime and at most {MaxRefreshTokenLifetime.TotalDays} days.");
-        }
-    }
-
-    /// <summary>
-    /// Why a redirect URI cannot be registered, or null. HTTPS everywhere; plain HTTP only on loopback
-    /// (RFC 8252) or when HTTPS is not required; a private-use scheme such as <c>com.example.app:/cb</c>
-    /// only for public (native) clients.
-    /// </summary>
-    private static string? RedirectUriProblem(string value, bool allowPrivateScheme, bool requireHttps)
-    {
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri))
-        {
-            return "which is not an absolute URI.";
-        }
-
-        if (!string.IsNullOrEmpty(uri.Fragment))
-        {
-            return "which carries a fragment; redirect URIs must not.";
-        }
-
-        if (uri.Scheme == Uri.UriSchemeHttps)
-        {
-            return null;
-        }
-
-        if (uri.Scheme == Uri.UriSchemeHttp)
-        {
-            return !requireHttps || uri.IsLoopback ? null : "which uses plain HTTP away from loopback; use https.";
-        }
-
-        return allowPrivateScheme && uri.Scheme.Contains('.')
-            ? null
-            : "whose scheme is neither https nor, for public native clients, a reverse-domain private-use scheme.";
-    }
-
-    [GeneratedRegex(@"^[A-Za-z0-9._:\-]{1,100}$")]
-    private static partial Regex ClientId();
 
     [GeneratedRegex(@"^[A-Za-z0-9._:\-/]{1,100}$")]
     private static partial Regex ScopeName();

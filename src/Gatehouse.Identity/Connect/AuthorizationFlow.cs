@@ -70,7 +70,8 @@ public sealed class AuthorizationFlow(
     public async Task<ClaimsPrincipal> CreatePrincipalAsync(
         GatehouseUser user, ClaimsPrincipal session, object application, OpenIddictRequest request, CancellationToken cancellationToken)
     {
-        var scopes = request.GetScopes();
+        var roles = await users.GetRolesAsync(user);
+        var scopes = UserScopes(request.GetScopes(), roles);
         var subject = user.Id.ToString();
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, subject);
@@ -86,7 +87,7 @@ public sealed class AuthorizationFlow(
             identity.SetClaim(Claims.EmailVerified, user.EmailConfirmed);
         }
 
-        identity.SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)]);
+        identity.SetClaims(Claims.Role, [.. roles]);
 
         var authTime = session.AuthTime() ?? clock.GetUtcNow();
         identity.SetClaim(Claims.AuthenticationTime, authTime.ToUnixTimeSeconds());
@@ -121,6 +122,16 @@ public sealed class AuthorizationFlow(
         identity.SetDestinations(Destinations);
         return new ClaimsPrincipal(identity);
     }
+
+    /// <summary>
+    /// The requested scopes a user's token may carry: the admin API's scopes only for users with the
+    /// <see cref="Roles.Admin"/> role; for anyone else they are dropped (the client's registration
+    /// allowing them is not enough).
+    /// </summary>
+    public static ImmutableArray<string> UserScopes(ImmutableArray<string> requested, IEnumerable<string> roles) =>
+        roles.Contains(Roles.Admin, StringComparer.Ordinal)
+            ? requested
+            : [.. requested.Where(scope => !Configuration.AdminScopes.IsAdminScope(scope))];
 
     /// <summary>Which token each claim goes into; claims with none stay inside codes and refresh tokens.</summary>
     private static IEnumerable<string> Destinations(Claim claim) => claim.Type switch

@@ -79,12 +79,16 @@ public static class GatehouseClaims
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(stamp ?? "")));
 }
 
-/// <summary>A client configured with <c>AccessTokenFormat: reference</c> gets opaque access tokens (the payload stays in the database).</summary>
-public sealed class ReferenceAccessTokensPerClient(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<GenerateTokenContext>
+/// <summary>
+/// A client configured with <c>AccessTokenFormat: reference</c> gets opaque access tokens (the payload
+/// stays in the database). The format is read from <see cref="ClientRegistrationCache"/>, which every node
+/// empties when a client changes, so issuing a token costs no database query for it.
+/// </summary>
+public sealed class ReferenceAccessTokensPerClient(ClientRegistrationCache registrations) : IOpenIddictServerHandler<GenerateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
-            .UseScopedHandler<ReferenceAccessTokensPerClient>()
+            .UseSingletonHandler<ReferenceAccessTokensPerClient>()
             .SetOrder(SkipAccessTokenEntry.Descriptor.Order - 1)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
@@ -96,14 +100,8 @@ public sealed class ReferenceAccessTokensPerClient(IOpenIddictApplicationManager
             return;
         }
 
-        var application = await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken);
-        if (application is null)
-        {
-            return;
-        }
-
-        var settings = await applications.GetSettingsAsync(application, context.CancellationToken);
-        if (settings.TryGetValue(ClientRegistration.AccessTokenFormatSetting, out var format) && format == AccessTokenFormats.Reference)
+        var registration = await registrations.GetAsync(context.ClientId, context.CancellationToken);
+        if (registration is { ReceivesReferenceAccessTokens: true })
         {
             context.IsReferenceToken = true;
             context.PersistTokenPayload = true;
@@ -190,6 +188,7 @@ public sealed class UserGrantCheck(
     IOpenIddictApplicationManager applications,
     IOpenIddictAuthorizationManager authorizations,
     IOptions<GatehouseOptions> options,
+    ScopeResourceCatalog scopeResources,
     TimeProvider clock) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -215,6 +214,18 @@ public sealed class UserGrantCheck(
             return;
         }
 
+        // A user who lost the admin role keeps the grant but no longer gets the admin API's scopes.
+        var scopes = principal.GetScopes();
+        if (scopes.Any(AdminScopes.IsAdminScope))
+        {
+            var kept = AuthorizationFlow.UserScopes(scopes, await users.GetRolesAsync(user));
+            if (kept.Length != scopes.Length)
+            {
+                principal.SetScopes(kept);
+                principal.SetResources(await scopeResources.GetResourcesAsync(kept, context.CancellationToken));
+            }
+        }
+
         var application = await applications.FindByClientIdAsync(context.ClientId!, context.CancellationToken)
             ?? throw new InvalidOperationException($"Client '{context.ClientId}' vanished after it was authenticated.");
         var settings = await applications.GetSettingsAsync(application, context.CancellationToken);
@@ -235,6 +246,10 @@ public sealed class UserGrantCheck(
         }
 
         principal.SetRefreshTokenLifetime(remaining < sliding ? remaining : sliding);
+
+        // Roles are read again at every refresh: a role given or taken shows in the next access token.
+        principal.SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)]);
+        principal.SetDestinations(principal.GetDestinations().SetItem(Claims.Role, [Destinations.AccessToken]));
     }
 
     private async Task RevokeFamilyAsync(string? authorizationId, CancellationToken cancellationToken)

@@ -107,6 +107,15 @@ public sealed partial class ClientCredentialsFastPathState(
 
     public bool IsActive => Settings is not null;
 
+    /// <summary>Decide again on next use: the server's options were rebuilt (a new signing key).</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _evaluation = null;
+        }
+    }
+
     private Evaluation Evaluate()
     {
         lock (_gate)

@@ -106,6 +106,72 @@ public static class ClientRegistration
         return descriptor;
     }
 
+    /// <summary>
+    /// The registration a stored client stands for, read back from its descriptor (everything but the
+    /// secret, which is kept only as a hash). <c>openid</c> is listed for every code-flow client and
+    /// <c>offline_access</c> for every client with the refresh-token grant: that is what they may request,
+    /// whether or not they were listed. <see cref="ToDescriptor"/> of the result gives the same descriptor.
+    /// </summary>
+    public static ClientOptions FromDescriptor(OpenIddictApplicationDescriptor descriptor)
+    {
+        var permissions = descriptor.Permissions;
+        string[] WithPrefix(string prefix) =>
+        [
+            .. permissions.Where(permission => permission.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(permission => permission[prefix.Length..])
+                .Order(StringComparer.Ordinal),
+        ];
+
+        var grants = WithPrefix(Permissions.Prefixes.GrantType);
+        var scopes = new List<string>();
+        if (grants.Contains(GrantTypes.AuthorizationCode))
+        {
+            scopes.Add(Scopes.OpenId);
+        }
+
+        if (grants.Contains(GrantTypes.RefreshToken))
+        {
+            scopes.Add(Scopes.OfflineAccess);
+        }
+
+        scopes.AddRange(WithPrefix(Permissions.Prefixes.Scope));
+        var settings = descriptor.Settings;
+        return new ClientOptions
+        {
+            DisplayName = descriptor.DisplayName,
+            Type = descriptor.ClientType == ClientTypes.Public ? ClientKinds.Public : ClientKinds.Confidential,
+            FirstParty = descriptor.ConsentType == ConsentTypes.Implicit,
+            AllowAccountsApi = permissions.Contains(Accounts.AccountClients.AccountsApiPermission),
+            RedirectUris = [.. descriptor.RedirectUris.Select(uri => uri.OriginalString).Order(StringComparer.Ordinal)],
+            PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris.Select(uri => uri.OriginalString).Order(StringComparer.Ordinal)],
+            BackChannelLogoutUri = settings.GetValueOrDefault(BackChannelLogoutUriSetting),
+            AccessTokenFormat = settings.GetValueOrDefault(AccessTokenFormatSetting) ?? AccessTokenFormats.Jwt,
+            AccessTokenLifetime = ReadLifetime(settings, Settings.TokenLifetimes.AccessToken),
+            RefreshTokenLifetime = ReadLifetime(settings, Settings.TokenLifetimes.RefreshToken),
+            RefreshTokenAbsoluteLifetime = ReadLifetime(settings, RefreshTokenAbsoluteLifetimeSetting),
+            AllowTokenExchange = permissions.Contains(TokenExchangePermission),
+            AllowJwtIntrospection = permissions.Contains(JwtIntrospectionPermission),
+            AllowIntrospection = permissions.Contains(Permissions.Endpoints.Introspection),
+            GrantTypes = [.. grants],
+            Scopes = scopes,
+            Resources = [.. WithPrefix(Permissions.Prefixes.Resource)],
+        };
+    }
+
+    /// <summary>
+    /// The origins a browser app of this client calls the token, revocation and UserInfo endpoints from:
+    /// those of a public client's http(s) redirect URIs.
+    /// </summary>
+    public static IEnumerable<string> CorsOrigins(ClientOptions client) =>
+        client.Type != ClientKinds.Public
+            ? []
+            : client.RedirectUris
+                .Select(uri => Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme is "https" or "http"
+                    ? parsed.GetLeftPart(UriPartial.Authority)
+                    : null)
+                .OfType<string>()
+                .Distinct(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Whether the stored client already says what the descriptor says (the secret is checked apart).</summary>
     public static bool SameAs(this OpenIddictApplicationDescriptor current, OpenIddictApplicationDescriptor wanted) =>
         current.DisplayName == wanted.DisplayName
@@ -124,7 +190,7 @@ public static class ClientRegistration
             ? lifetime
             : null;
 
-    private static bool IsNativeRedirectUri(string uri) =>
+    public static bool IsNativeRedirectUri(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var parsed)
         && (parsed.IsLoopback || (parsed.Scheme != Uri.UriSchemeHttps && parsed.Scheme != Uri.UriSchemeHttp));
 

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Gatehouse.Identity.Bootstrap;
 using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Security;
 using OpenIddict.Abstractions;
 using StackExchange.Redis;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -29,6 +30,9 @@ public sealed record CachedClient(
 
     /// <summary>Whether the client authenticates with a secret.</summary>
     public bool IsConfidential { get; init; }
+
+    /// <summary>Whether the client is configured for opaque (reference) access tokens rather than JWTs.</summary>
+    public bool ReceivesReferenceAccessTokens { get; init; }
 
     /// <summary>The scopes the client may request.</summary>
     public FrozenSet<string> Scopes { get; init; } = FrozenSet<string>.Empty;
@@ -100,6 +104,8 @@ public sealed record CachedClient(
         };
 
         var allowedScopes = ClientCredentialsGrant.AllowedScopes(permissions);
+        var referenceTokens = descriptor.Settings.TryGetValue(ClientRegistration.AccessTokenFormatSetting, out var tokenFormat)
+            && tokenFormat == AccessTokenFormats.Reference;
         return new CachedClient(
             clientId,
             descriptor.DisplayName,
@@ -110,6 +116,7 @@ public sealed record CachedClient(
         {
             AllowedScopes = allowedScopes,
             IsConfidential = descriptor.ClientType == ClientTypes.Confidential,
+            ReceivesReferenceAccessTokens = referenceTokens,
             Scopes = allowedScopes.ToFrozenSet(StringComparer.Ordinal),
             Resources = permissions
                 .Where(permission => permission.StartsWith(ResourcePrefix, StringComparison.Ordinal))
@@ -164,6 +171,9 @@ public sealed class ClientRegistrationCache(IServiceScopeFactory scopes, TimePro
         return registration;
     }
 
+    /// <summary>Moves on with every invalidation: whatever was read from the store before may be stale.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
     /// <summary>Forgets every client on this node.</summary>
     public void InvalidateAll()
     {
@@ -210,59 +220,20 @@ public sealed class LocalClientRegistrationChanges(ClientRegistrationCache cache
 /// to. A node that loses its Redis connection may miss announcements, so it forgets every cached
 /// client when the connection comes back; the cache lifetime bounds anything else.
 /// </summary>
-public sealed partial class RedisClientRegistrationChanges(
+public sealed class RedisClientRegistrationChanges(
     IConnectionMultiplexer redis, ClientRegistrationCache cache, ILogger<RedisClientRegistrationChanges> logger)
-    : IClientRegistrationChanges, IHostedService
+    : RedisAnnouncements(redis, logger), IClientRegistrationChanges
 {
-    public static readonly RedisChannel Channel = RedisChannel.Literal("gatehouse:client-changes");
+    public static readonly RedisChannel ChangesChannel = RedisChannel.Literal("gatehouse:client-changes");
+
+    protected override RedisChannel Channel => ChangesChannel;
 
     public async ValueTask PublishAsync(string clientId, CancellationToken cancellationToken = default)
     {
         cache.InvalidateAll();
-        try
-        {
-            await redis.GetSubscriber().PublishAsync(Channel, clientId);
-        }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
-        {
-            // The change itself is saved; other nodes catch up within the cache lifetime.
-            LogPublishFailed(logger, clientId, exception);
-        }
+        // The change itself is saved; if the announcement fails, other nodes catch up within the cache lifetime.
+        await AnnounceAsync(clientId);
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        redis.ConnectionRestored += OnConnectionRestored;
-        try
-        {
-            await redis.GetSubscriber().SubscribeAsync(Channel, (_, _) => cache.InvalidateAll());
-        }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
-        {
-            // Start anyway, as with the rest of Redis; until the subscription is back, changes made on
-            // other nodes apply here within the cache lifetime.
-            LogSubscribeFailed(logger, exception);
-        }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        redis.ConnectionRestored -= OnConnectionRestored;
-        try
-        {
-            await redis.GetSubscriber().UnsubscribeAsync(Channel);
-        }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
-        {
-            // Stopping: nothing left to unsubscribe from.
-        }
-    }
-
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => cache.InvalidateAll();
-
-    [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "Could not announce the change of client {ClientId}; other nodes apply it within the cache lifetime")]
-    private static partial void LogPublishFailed(ILogger logger, string clientId, Exception exception);
-
-    [LoggerMessage(EventId = 1211, Level = LogLevel.Warning, Message = "Could not subscribe to client changes; changes made on other nodes apply here within the cache lifetime")]
-    private static partial void LogSubscribeFailed(ILogger logger, Exception exception);
+    protected override void OnAnnounced(RedisValue message) => cache.InvalidateAll();
 }

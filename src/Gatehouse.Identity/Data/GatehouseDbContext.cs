@@ -37,6 +37,7 @@ public abstract class GatehouseDbContext(DbContextOptions options)
             user.ToTable("users");
             user.Property(u => u.DisplayName).HasMaxLength(200);
             user.Property(u => u.Status).HasConversion<int>();
+            user.Property(u => u.BanReason).HasMaxLength(200);
             user.SplitToTable("user_credentials", credentials =>
             {
                 credentials.Property(u => u.Id).HasColumnName("UserId");
@@ -104,6 +105,8 @@ public abstract class GatehouseDbContext(DbContextOptions options)
             audit.Property(a => a.Reason).HasMaxLength(64);
             audit.HasIndex(a => new { a.UserId, a.OccurredAt });
             audit.HasIndex(a => new { a.Type, a.OccurredAt });
+            audit.HasIndex(a => new { a.ClientId, a.OccurredAt });
+            audit.HasIndex(a => a.OccurredAt);
         });
 
         builder.Entity<Connect.BackChannelLogoutDelivery>(delivery =>

@@ -21,8 +21,7 @@ public sealed class AccountMailer(EmailOutbox outbox, IOptions<GatehouseOptions>
 
     public Task SendCodeAsync(string to, VerificationPurpose purpose, IssuedCode code, CancellationToken cancellationToken = default)
     {
-        var minutes = Math.Max(1, (int)Math.Ceiling((code.ExpiresAt - time.GetUtcNow()).TotalMinutes));
-        var validity = string.Create(CultureInfo.InvariantCulture, $"It expires in {minutes} minute{(minutes == 1 ? "" : "s")} and works once.");
+        var validity = $"It expires in {MinutesLeft(code)} and works once.";
         var (subject, intro) = purpose switch
         {
             VerificationPurpose.ConfirmEmail => ($"Your {ServiceName} confirmation code", "Use this code to confirm your email address:"),
@@ -47,6 +46,22 @@ public sealed class AccountMailer(EmailOutbox outbox, IOptions<GatehouseOptions>
         Queue(to, $"Your {ServiceName} password was changed",
             new Paragraph($"The password of your {ServiceName} account was just changed, and every other session was signed out."),
             new Paragraph("If you did not do this, reset your password now to take the account back."));
+
+    public Task SendAccountCreatedAsync(string to, IssuedCode code, Uri setPasswordPage, CancellationToken cancellationToken = default)
+    {
+        return Queue(to, $"Your {ServiceName} account is ready: choose a password",
+            new Paragraph($"An administrator opened a {ServiceName} account for this email address. To use it, choose a password at:"),
+            new Paragraph(setPasswordPage.AbsoluteUri),
+            new Paragraph("and enter this code there:"),
+            new Paragraph(code.Code, IsCode: true),
+            new Paragraph($"The code expires in {MinutesLeft(code)}; the page sends a new one if it has. Later, \"Forgot password\" on the sign-in page works as well."));
+    }
+
+    private string MinutesLeft(IssuedCode code)
+    {
+        var minutes = Math.Max(1, (int)Math.Ceiling((code.ExpiresAt - time.GetUtcNow()).TotalMinutes));
+        return string.Create(CultureInfo.InvariantCulture, $"{minutes} minute{(minutes == 1 ? "" : "s")}");
+    }
 
     public Task SendAccountDeletedAsync(string to, CancellationToken cancellationToken = default) =>
         Queue(to, $"Your {ServiceName} account was deleted",

@@ -14,6 +14,12 @@ public interface IAccountMailer
     /// <summary>Tells the owner that the password was changed or reset.</summary>
     Task SendPasswordChangedAsync(string to, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Tells someone an administrator opened an account for them, with a code and the page where they
+    /// choose their password with it.
+    /// </summary>
+    Task SendAccountCreatedAsync(string to, IssuedCode code, Uri setPasswordPage, CancellationToken cancellationToken = default);
+
     /// <summary>Confirms that the account and its data were deleted.</summary>
     Task SendAccountDeletedAsync(string to, CancellationToken cancellationToken = default);
 }

@@ -110,7 +110,8 @@ public static class AccountsExtensions
         app.MapScalarApiReference("/scalar", scalar => scalar
                 .WithTitle("Gatehouse account API")
                 .DisableDefaultFonts()
-                .AddDocument(AccountsApi.DocumentName, routePattern: "/openapi/{documentName}.json"))
+                .AddDocument(AccountsApi.DocumentName, routePattern: "/openapi/{documentName}.json")
+                .AddDocument(Admin.AdminApi.DocumentName, routePattern: "/openapi/{documentName}.json"))
             .Add(endpoint =>
             {
                 // Scalar starts from an inline module script; only its pages get a policy that allows one.

@@ -16,6 +16,7 @@ internal static class ConnectExtensions
     public static IServiceCollection AddGatehouseConnect(this IServiceCollection services, GatehouseOptions settings)
     {
         services.AddSingleton<ServerKeyRing>();
+        services.AddSingleton<SigningKeyReload>();
         services.AddSingleton<VerifiedSecretCache>();
         services.AddSingleton<ScopeResourceCatalog>();
         services.AddSingleton<TokenMetrics>();
@@ -90,7 +91,7 @@ internal static class ConnectExtensions
         // The built-in revocation handler is still used, for stored tokens, from ours.
         services.AddScoped<OpenIddictServerHandlers.Revocation.RevokeToken>();
         BrowserFlows.AddServices(services);
-        services.AddBrowserClientCors(settings);
+        services.AddBrowserClientCors();
         return services;
     }
 

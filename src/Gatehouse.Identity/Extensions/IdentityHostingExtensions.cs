@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Admin;
 using Gatehouse.Identity.Bootstrap;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
@@ -68,7 +69,9 @@ public static class IdentityHostingExtensions
         services.AddGatehouseSession(settings);
         services.AddGatehouseConnect(settings);
         services.AddGatehouseAccounts(settings);
+        services.AddGatehouseAdmin();
         services.AddGatehousePages(settings);
+        services.AddAdminUsers();
 
         // Registered before OpenIddict's own hosted services read their options: the key ring must be loaded first.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatehouseInitializer>());

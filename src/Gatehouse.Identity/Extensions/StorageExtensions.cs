@@ -2,6 +2,7 @@ using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Feeds;
+using Gatehouse.Identity.Security;
 using Gatehouse.ServiceDefaults;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -52,6 +53,9 @@ internal static class StorageExtensions
             services.AddSingleton<RedisClientRegistrationChanges>();
             services.AddSingleton<IClientRegistrationChanges>(provider => provider.GetRequiredService<RedisClientRegistrationChanges>());
             services.AddHostedService(provider => provider.GetRequiredService<RedisClientRegistrationChanges>());
+            services.AddSingleton<RedisSigningKeyChanges>();
+            services.AddSingleton<ISigningKeyChanges>(provider => provider.GetRequiredService<RedisSigningKeyChanges>());
+            services.AddHostedService(provider => provider.GetRequiredService<RedisSigningKeyChanges>());
             dataProtection.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
                 .Configure<IConnectionMultiplexer>((keys, redis) =>
                     keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.StackExchangeRedis.RedisXmlRepository(
@@ -66,6 +70,7 @@ internal static class StorageExtensions
         {
             services.AddDistributedMemoryCache();
             services.AddSingleton<IClientRegistrationChanges, LocalClientRegistrationChanges>();
+            services.AddSingleton<ISigningKeyChanges, LocalSigningKeyChanges>();
             dataProtection.PersistKeysToDbContext<GatehouseDbContext>();
         }
 

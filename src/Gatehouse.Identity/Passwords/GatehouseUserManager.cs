@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Data.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -9,6 +10,8 @@ namespace Gatehouse.Identity.Passwords;
 /// hash is outdated (PBKDF2, or Argon2id below the configured cost), the hash is replaced without
 /// rotating the security stamp. A stronger hash of the same password is not a new credential, so the
 /// user's other sessions and tokens stay valid; Identity's own upgrade path would sign them all out.
+/// A second one: a timed ban that has run out is lifted when the user is next looked up, so every path
+/// that checks <see cref="GatehouseUser.Status"/> (sign-in, pages, code flow, refresh) sees an active user.
 /// </summary>
 public sealed partial class GatehouseUserManager(
     IUserStore<GatehouseUser> store,
@@ -19,9 +22,34 @@ public sealed partial class GatehouseUserManager(
     ILookupNormalizer keyNormalizer,
     IdentityErrorDescriber errors,
     IServiceProvider services,
-    ILogger<UserManager<GatehouseUser>> logger)
+    ILogger<UserManager<GatehouseUser>> logger,
+    TimeProvider time,
+    AuditLog audit)
     : UserManager<GatehouseUser>(store, optionsAccessor, passwordHasher, userValidators, passwordValidators, keyNormalizer, errors, services, logger)
 {
+    public override async Task<GatehouseUser?> FindByIdAsync(string userId) => await LiftExpiredBanAsync(await base.FindByIdAsync(userId));
+
+    public override async Task<GatehouseUser?> FindByEmailAsync(string email) => await LiftExpiredBanAsync(await base.FindByEmailAsync(email));
+
+    private async Task<GatehouseUser?> LiftExpiredBanAsync(GatehouseUser? user)
+    {
+        if (user is not { Status: UserStatus.Banned, BannedUntil: not null } || user.IsBannedAt(time.GetUtcNow()))
+        {
+            return user;
+        }
+
+        user.Status = UserStatus.Active;
+        user.BanReason = null;
+        user.BannedUntil = null;
+        var saved = await UpdateUserAsync(user);
+        if (saved.Succeeded)
+        {
+            audit.Record(AuditEventTypes.AccountUnbanned, user.Id, null, null, "ban_expired");
+        }
+
+        return user;
+    }
+
     protected override async Task<PasswordVerificationResult> VerifyPasswordAsync(IUserPasswordStore<GatehouseUser> store, GatehouseUser user, string password)
     {
         var result = await base.VerifyPasswordAsync(store, user, password);

@@ -73,6 +73,31 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
         await LoadAsync(db, cancellationToken);
     }
 
+    /// <summary>
+    /// Retires the active signing key and stores a new one (same algorithm) as the active one. The
+    /// retired key stays published for the retention period, so tokens it signed stay verifiable until
+    /// they expire. The caller announces the change through <see cref="ISigningKeyChanges"/>, which
+    /// reloads the ring on every node, this one included.
+    /// </summary>
+    public async Task<ServerKey> RotateSigningKeyAsync(GatehouseDbContext db, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await foreach (var key in db.ServerKeys.Where(key => key.Use == ServerKeyUse.Signing && key.RetiredAt == null)
+                           .AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            key.RetiredAt = now;
+        }
+
+        var created = Generate(ServerKeyUse.Signing, options.Value.Tokens.SigningAlgorithm, now);
+        db.ServerKeys.Add(created);
+        await db.SaveChangesAsync(cancellationToken);
+        LogCreated(logger, created.Id, ServerKeyUse.Signing, created.Algorithm, "rotated on request");
+        return created;
+    }
+
+    /// <summary>Until when a key retired at <paramref name="retiredAt"/> stays published.</summary>
+    public DateTime PublishedUntil(DateTime retiredAt) => retiredAt + options.Value.Keys.RetentionPeriod;
+
     private async Task<ServerKey> EnsureActiveKeyAsync(GatehouseDbContext db, ServerKeyUse use, string algorithm, DateTime now, CancellationToken cancellationToken)
     {
         var active = await db.ServerKeys

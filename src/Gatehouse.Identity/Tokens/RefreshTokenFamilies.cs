@@ -57,7 +57,8 @@ public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<Gatehou
         };
         db.RefreshTokenFamilies.Add(family);
         var issued = NewToken(family, now);
-        await db.SaveChangesAsync(cancellationToken);
+        // The family and its first token, together or not at all.
+        await db.SaveInOneRoundTripAsync(cancellationToken);
         return issued;
     }
 

@@ -151,7 +151,7 @@ public sealed class UpdatePasswordTests(GatehouseFixture fixture) : IClassFixtur
 
         await using (var scope = fixture.App.Services.CreateAsyncScope())
         {
-            Assert.True(await scope.ServiceProvider.GetRequiredService<SessionRevocation>().BanAsync(user.Id, null, TestContext.Current.CancellationToken));
+            Assert.True(await scope.ServiceProvider.GetRequiredService<SessionRevocation>().BanAsync(user.Id, new BanDetails(null, null, null, null, null), TestContext.Current.CancellationToken));
         }
 
         Assert.False(await _api.Http.IsActiveAsync(pair.AccessToken));

@@ -140,6 +140,23 @@ public sealed class ClientRegistrationCacheTests
         Assert.Equal(0, grants.Fast);
     }
 
+    [Fact]
+    public async Task ClientSwitchedToReferenceAccessTokens_GetsOpaqueTokensAtOnce()
+    {
+        await using var storage = await TestStorage.CreateAsync();
+        await using var node = new GatehouseApp(storage);
+        var http = node.CreateClient();
+        var before = await http.GetAccessTokenAsync(GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read");
+        Assert.Contains('.', before);
+
+        await ChangeClientAsync(node, GatehouseApp.OrdersClient,
+            descriptor => descriptor.Settings[Gatehouse.Identity.Connect.ClientRegistration.AccessTokenFormatSetting] = "reference");
+
+        var after = await http.GetAccessTokenAsync(GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read");
+        Assert.DoesNotContain('.', after);
+        Assert.True(await http.IsActiveAsync(after));
+    }
+
     private static async Task ChangeClientAsync(GatehouseApp node, string clientId, Action<OpenIddictApplicationDescriptor> change)
     {
         await using var scope = node.Services.CreateAsyncScope();

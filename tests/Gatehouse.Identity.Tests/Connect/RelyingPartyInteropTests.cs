@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Gatehouse.Identity.Tests.Infrastructure;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -20,7 +19,7 @@ public sealed class RelyingPartyInteropTests(RelyingPartyFixture fixture) : ICla
         var (email, password) = await fixture.App.CreateUserAsync("node");
         var issuer = fixture.BaseAddress.ToString();
 
-        var (exitCode, output, errors) = await RunNodeAsync("flow.mjs", new()
+        var (exitCode, output, errors) = await OidcClientScript.RunAsync("flow.mjs", new()
         {
             ["GATEHOUSE_ISSUER"] = issuer,
             ["GATEHOUSE_CLIENT_ID"] = RelyingPartyFixture.NodeClient,
@@ -89,44 +88,5 @@ public sealed class RelyingPartyInteropTests(RelyingPartyFixture fixture) : ICla
 
         await page.GotoAsync(fixture.WebAppAddress.ToString());
         Assert.StartsWith(fixture.BaseAddress + "Account/SignIn", page.Url);
-    }
-
-    private static async Task<(int ExitCode, string Output, string Errors)> RunNodeAsync(string script, Dictionary<string, string> environment)
-    {
-        var folder = ClientFolder();
-        Assert.True(Directory.Exists(Path.Combine(folder, "node_modules", "openid-client")),
-            $"openid-client is not installed: run 'npm ci' in {folder} (test.sh does).");
-        var start = new ProcessStartInfo("node", script)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await errors);
-    }
-
-    private static string ClientFolder()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "tests", "oidc-client");
-            if (File.Exists(Path.Combine(candidate, "package.json")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("tests/oidc-client was not found above " + AppContext.BaseDirectory);
     }
 }

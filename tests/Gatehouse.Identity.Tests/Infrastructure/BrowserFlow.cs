@@ -131,13 +131,14 @@ public sealed partial class BrowserFlow : IDisposable
     }
 
     /// <summary>Runs the flow up to the code: signs in when asked, consents when asked.</summary>
-    public async Task<(string Code, Dictionary<string, string> Callback)> GetCodeAsync(string authorizeUrl, bool consent = true)
+    public async Task<(string Code, Dictionary<string, string> Callback)> GetCodeAsync(
+        string authorizeUrl, bool consent = true, string email = OidcFixture.UserEmail, string password = OidcFixture.UserPassword)
     {
         var response = await FollowAsync(authorizeUrl);
         if (response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Contains("name=\"Password\""))
         {
             response.Dispose();
-            response = await SignInThroughAsync(authorizeUrl);
+            response = await SignInThroughAsync(authorizeUrl, email, password);
         }
 
         if (response.StatusCode == HttpStatusCode.OK && consent)

@@ -18,6 +18,9 @@ public sealed class AuditEvent
 
     public string? ClientId { get; set; }
 
+    /// <summary>The administrator who acted, when a person (not only a client) made an admin call.</summary>
+    public Guid? ActorUserId { get; set; }
+
     public string? IpAddress { get; set; }
 
     /// <summary>

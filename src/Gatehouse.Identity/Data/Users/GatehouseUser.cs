@@ -20,6 +20,16 @@ public sealed class GatehouseUser : IdentityUser<Guid>
     /// they were issued under and stop working once it moves on.
     /// </summary>
     public int CredentialVersion { get; set; } = 1;
+
+    /// <summary>Why an administrator banned the user; kept while <see cref="Status"/> is banned.</summary>
+    public string? BanReason { get; set; }
+
+    /// <summary>When a ban ends by itself; null bans until an administrator lifts it.</summary>
+    public DateTime? BannedUntil { get; set; }
+
+    /// <summary>Whether a ban is in force at <paramref name="now"/> (a timed ban that has run out is not).</summary>
+    public bool IsBannedAt(DateTimeOffset now) =>
+        Status == UserStatus.Banned && (BannedUntil is not { } until || until > now.UtcDateTime);
 }
 
 public enum UserStatus

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Gatehouse.Benchmarks.Accounts;
+
+/// <summary>
+/// CPU time spent during a measurement, per party, from Linux's <c>/proc</c>: the service's process,
+/// PostgreSQL (the postmaster, its live backends and the children it has reaped), Redis, this driver,
+/// and the whole machine (busy and idle). Lets a run say where each request's CPU went, and whether
+/// the cores were saturated at all. Parties without a process id are left out; off Linux nothing is read.
+/// </summary>
+internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ; 100 on every Linux this runs on
+
+    public sealed record Sample(double Service, double Postgres, double Redis, double Driver, double MachineBusy, double MachineIdle);
+
+    public Sample Take() => new(
+        Seconds(servicePid, withChildren: false),
+        PostgresSeconds(),
+        Seconds(redisPid, withChildren: false),
+        Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+        MachineSeconds(busy: true),
+        MachineSeconds(busy: false));
+
+    /// <summary>CPU milliseconds per operation of each party between two samples.</summary>
+    public string Describe(Sample before, Sample after, int operations)
+    {
+        if (operations == 0 || !OperatingSystem.IsLinux())
+        {
+            return "no CPU figures";
+        }
+
+        string Per(double seconds) => (seconds * 1000 / operations).ToString("F2", CultureInfo.InvariantCulture);
+        var parts = new List<string>();
+        if (servicePid is not null)
+        {
+            parts.Add($"service {Per(after.Service - before.Service)}");
+        }
+
+        if (postgresPid is not null)
+        {
+            parts.Add($"PostgreSQL {Per(after.Postgres - before.Postgres)}");
+        }
+
+        if (redisPid is not null)
+        {
+            parts.Add($"Redis {Per(after.Redis - before.Redis)}");
+        }
+
+        parts.Add($"driver {Per(after.Driver - before.Driver)}");
+        parts.Add($"whole machine {Per(after.MachineBusy - before.MachineBusy)}");
+        var busy = after.MachineBusy - before.MachineBusy;
+        var idle = after.MachineIdle - before.MachineIdle;
+        var share = busy + idle > 0 ? busy / (busy + idle) : 0;
+        return $"CPU ms per operation: {string.Join(", ", parts)}; cores busy {share:P0}";
+    }
+
+    private double PostgresSeconds()
+    {
+        if (postgresPid is not { } postmaster || !OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        var total = Seconds(postmaster, withChildren: true);
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && pid != postmaster && Stat(pid) is { } stat && stat.ParentPid == postmaster)
+            {
+                total += stat.Seconds;
+            }
+        }
+
+        return total;
+    }
+
+    private static double Seconds(int? pid, bool withChildren) =>
+        pid is { } id && Stat(id) is { } stat ? stat.Seconds + (withChildren ? stat.ChildSeconds : 0) : 0;
+
+    private sealed record ProcessStat(int ParentPid, double Seconds, double ChildSeconds);
+
+    private static ProcessStat? Stat(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        // The command name is in parentheses and may hold spaces; the fields after it are plain numbers.
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        long Field(int number) => long.Parse(fields[number - 3], CultureInfo.InvariantCulture);
+        return new ProcessStat((int)Field(4), (Field(14) + Field(15)) / TicksPerSecond, (Field(16) + Field(17)) / TicksPerSecond);
+    }
+
+    private static double MachineSeconds(bool busy)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        // cpu  user nice system idle iowait irq softirq steal ...
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
+            .Select(field => long.Parse(field, CultureInfo.InvariantCulture)).ToArray();
+        var idle = fields[3] + fields[4];
+        var all = fields.Take(8).Sum();
+        return (busy ? all - idle : idle) / TicksPerSecond;
+    }
+}

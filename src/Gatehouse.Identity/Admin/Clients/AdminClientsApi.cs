@@ -1,0 +1,118 @@
+using System.Globalization;
+using Gatehouse.Identity.Accounts;
+using Gatehouse.Identity.Configuration;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gatehouse.Identity.Admin.Clients;
+
+/// <summary>
+/// <c>/admin/clients</c>: list, read, register, replace and delete clients, and rotate a client's
+/// secret. Clients defined in configuration are listed with <c>source: configuration</c> and answer
+/// every change with 409, because configuration would overwrite it at the next start.
+/// </summary>
+public static class AdminClientsApi
+{
+    public static RouteGroupBuilder MapAdminClients(this RouteGroupBuilder clients)
+    {
+        clients.WithTags("Clients")
+            .AddEndpointFilter((context, next) =>
+            {
+                context.HttpContext.Response.Headers.CacheControl = "no-store";
+                return next(context);
+            });
+
+        clients.MapGet("/", ListAsync)
+            .WithSummary("List clients, ordered by client id; filter by type (public, confidential) or kind (spa, native, web, service).");
+        clients.MapGet("/{clientId}", GetAsync).WithSummary("Read one client's registration (never its secret).");
+        clients.MapPost("/", CreateAsync).Accepts<ClientRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithSummary("Register a client. A confidential client's secret is generated and returned this once.");
+        clients.MapPut("/{clientId}", ReplaceAsync).Accepts<ClientRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithSummary("Replace a client's registration (its id, type and secret stay).");
+        clients.MapDelete("/{clientId}", DeleteAsync)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Delete a client with its authorizations and tokens.");
+        clients.MapPost("/{clientId}/secret", RotateSecretAsync)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Give a confidential client a new secret, returned this once; the old one stops working at once.");
+        return clients;
+    }
+
+    private static async Task<Results<Ok<ClientPage>, ProblemHttpResult>> ListAsync(
+        string? type, string? kind, string? offset, string? limit, ClientDirectory directory, CancellationToken cancellationToken)
+    {
+        if (type is not null && type is not (ClientKinds.Public or ClientKinds.Confidential))
+        {
+            return AccountErrors.Field("type", $"is '{type}'; use '{ClientKinds.Public}' or '{ClientKinds.Confidential}'.");
+        }
+
+        if (kind is not null && !ClientListKinds.All.Contains(kind))
+        {
+            return AccountErrors.Field("kind", $"is '{kind}'; use one of {string.Join(", ", ClientListKinds.All)}.");
+        }
+
+        if (!TryReadNumber(offset, 0, 0, int.MaxValue, out var skip))
+        {
+            return AccountErrors.Field("offset", "must be a whole number, 0 or more.");
+        }
+
+        if (!TryReadNumber(limit, 50, 1, ClientDirectory.MaxPageSize, out var take))
+        {
+            return AccountErrors.Field("limit", $"must be a whole number from 1 to {ClientDirectory.MaxPageSize}.");
+        }
+
+        return TypedResults.Ok(await directory.ListAsync(type, kind, skip, take, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<ClientView>, ProblemHttpResult>> GetAsync(
+        string clientId, ClientDirectory directory, CancellationToken cancellationToken) =>
+        await directory.FindAsync(clientId, cancellationToken) is { } client
+            ? TypedResults.Ok(client)
+            : ClientErrors.NotFound.Problem($"No client '{clientId}'.");
+
+    private static async Task<Results<Created<ClientCreated>, ProblemHttpResult>> CreateAsync(
+        JsonBody<ClientRequest> body, ClientDirectory directory, HttpContext http)
+    {
+        if (body.Problem is { } bad)
+        {
+            return bad;
+        }
+
+        var outcome = await directory.CreateAsync(body.Value!, http.User, http.RequestAborted);
+        return outcome.Problem is { } problem
+            ? problem
+            : TypedResults.Created($"/admin/clients/{Uri.EscapeDataString(outcome.Value!.Client.ClientId)}", outcome.Value);
+    }
+
+    private static async Task<Results<Ok<ClientView>, ProblemHttpResult>> ReplaceAsync(
+        string clientId, JsonBody<ClientRequest> body, ClientDirectory directory, HttpContext http)
+    {
+        if (body.Problem is { } bad)
+        {
+            return bad;
+        }
+
+        var outcome = await directory.ReplaceAsync(clientId, body.Value!, http.User, http.RequestAborted);
+        return outcome.Problem is { } problem ? problem : TypedResults.Ok(outcome.Value);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string clientId, ClientDirectory directory, CancellationToken cancellationToken) =>
+        await directory.DeleteAsync(clientId, cancellationToken) is { } problem ? problem : TypedResults.NoContent();
+
+    private static async Task<Results<Ok<ClientSecretIssued>, ProblemHttpResult>> RotateSecretAsync(
+        string clientId, ClientDirectory directory, CancellationToken cancellationToken)
+    {
+        var outcome = await directory.RotateSecretAsync(clientId, cancellationToken);
+        return outcome.Problem is { } problem ? problem : TypedResults.Ok(outcome.Value);
+    }
+
+    private static bool TryReadNumber(string? text, int fallback, int min, int max, out int value)
+    {
+        value = fallback;
+        return text is null
+            || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max);
+    }
+}

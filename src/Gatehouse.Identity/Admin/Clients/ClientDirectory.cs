@@ -1,0 +1,236 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gatehouse.Identity.Accounts;
+using Gatehouse.Identity.Bootstrap;
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Connect;
+using Gatehouse.Identity.Revocation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+
+namespace Gatehouse.Identity.Admin.Clients;
+
+/// <summary>A result or the problem that stands in its way.</summary>
+public readonly record struct AdminOutcome<T>(T? Value, ProblemHttpResult? Problem)
+{
+    public static implicit operator AdminOutcome<T>(T value) => new(value, null);
+
+    public static implicit operator AdminOutcome<T>(ProblemHttpResult problem) => new(default, problem);
+}
+
+/// <summary>
+/// Clients managed through the admin API. Every registration passes <see cref="ClientRules"/> and is
+/// turned into OpenIddict's descriptor by <see cref="ClientRegistration.ToDescriptor"/>, exactly as
+/// configured clients are, and is written through OpenIddict's application manager, which empties the
+/// client caches on every node. Clients defined in configuration are listed but read-only here.
+/// </summary>
+public sealed class ClientDirectory(
+    IOpenIddictApplicationManager applications,
+    IAccessTokenDenylist denylist,
+    IOptions<GatehouseOptions> options,
+    IOptionsMonitor<OpenIddictServerOptions> server,
+    TimeProvider time)
+{
+    /// <summary>Random bytes in a generated secret (base64url: 43 characters).</summary>
+    public const int SecretBytes = 32;
+
+    public const int MaxPageSize = 200;
+
+    public async Task<ClientPage> ListAsync(string? type, string? kind, int offset, int limit, CancellationToken cancellationToken)
+    {
+        var views = new List<ClientView>();
+        await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
+        {
+            var view = await ViewAsync(application, cancellationToken);
+            if ((type is null || view.Type == type) && (kind is null || view.Kind == kind))
+            {
+                views.Add(view);
+            }
+        }
+
+        views.Sort((left, right) => string.CompareOrdinal(left.ClientId, right.ClientId));
+        return new ClientPage([.. views.Skip(offset).Take(limit)], views.Count, offset, limit);
+    }
+
+    public async Task<ClientView?> FindAsync(string clientId, CancellationToken cancellationToken) =>
+        await FindApplicationAsync(clientId, cancellationToken) is { } application ? await ViewAsync(application, cancellationToken) : null;
+
+    public async Task<AdminOutcome<ClientCreated>> CreateAsync(ClientRequest request, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    {
+        if (request.ClientId is not { } clientId)
+        {
+            return AccountErrors.Field("client_id", "is required.");
+        }
+
+        var secret = request.Type == ClientKinds.Confidential ? NewSecret() : null;
+        var client = request.ToOptions(secret);
+        if (Refuse(clientId, client, caller) is { } refused)
+        {
+            return refused;
+        }
+
+        if (await applications.FindByClientIdAsync(clientId, cancellationToken) is not null)
+        {
+            return ClientErrors.Exists.Problem($"The client id '{clientId}' is taken.");
+        }
+
+        var descriptor = Describe(clientId, client);
+        try
+        {
+            await applications.CreateAsync(descriptor, cancellationToken);
+        }
+        catch (Exception exception) when (exception is OpenIddictExceptions.ValidationException or Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            // Created by a concurrent request between the check and the insert (anything else is a bug).
+            if (await applications.FindByClientIdAsync(clientId, cancellationToken) is null)
+            {
+                throw;
+            }
+
+            return ClientErrors.Exists.Problem($"The client id '{clientId}' is taken.");
+        }
+
+        return new ClientCreated(View(clientId, descriptor), secret);
+    }
+
+    public async Task<AdminOutcome<ClientView>> ReplaceAsync(string clientId, ClientRequest request, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    {
+        if (request.ClientId is { } named && named != clientId)
+        {
+            return AccountErrors.Field("client_id", $"is '{named}' but the address names '{clientId}'; a client id cannot change.");
+        }
+
+        var (application, current, problem) = await ManagedAsync(clientId, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var currentType = current!.ClientType == OpenIddictConstants.ClientTypes.Public ? ClientKinds.Public : ClientKinds.Confidential;
+        if (request.Type != currentType)
+        {
+            return AccountErrors.Field("type", $"is '{request.Type}' but the client is '{currentType}'; the type cannot change, register a new client.");
+        }
+
+        var client = request.ToOptions(secret: null);
+        if (Refuse(clientId, client, caller) is { } refused)
+        {
+            return refused;
+        }
+
+        var descriptor = Describe(clientId, client);
+        descriptor.ClientSecret = current.ClientSecret; // the stored hash: the secret stays as it is
+        await applications.UpdateAsync(application!, descriptor, cancellationToken);
+        return View(clientId, descriptor);
+    }
+
+    /// <summary>
+    /// Deletes the client with its authorizations and stored tokens (refresh, reference and codes), and
+    /// refuses every access token issued to it as a service (subject = client id) from now on, here and,
+    /// through the revocation feed, at every resource server.
+    /// </summary>
+    public async Task<ProblemHttpResult?> DeleteAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var (application, _, problem) = await ManagedAsync(clientId, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        // OpenIddict's store deletes the application's authorizations and tokens with it, in one transaction.
+        await applications.DeleteAsync(application!, cancellationToken);
+        var cutoff = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds() + 1);
+        await denylist.RevokeSubjectAsync(clientId, cutoff, cancellationToken);
+        return null;
+    }
+
+    /// <summary>Gives a confidential client a new random secret; the old one stops working at once on every node.</summary>
+    public async Task<AdminOutcome<ClientSecretIssued>> RotateSecretAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var (application, current, problem) = await ManagedAsync(clientId, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (current!.ClientType == OpenIddictConstants.ClientTypes.Public)
+        {
+            return ClientErrors.PublicClient.Problem($"'{clientId}' is a public client; it authenticates without a secret.");
+        }
+
+        var secret = NewSecret();
+        current.ClientSecret = secret;
+        await applications.UpdateAsync(application!, current, cancellationToken);
+        return new ClientSecretIssued(clientId, secret);
+    }
+
+    private ProblemHttpResult? Refuse(string clientId, ClientOptions client, ClaimsPrincipal caller)
+    {
+        var settings = options.Value;
+        var registered = server.CurrentValue.Resources;
+        var context = new ClientRuleContext(
+            scope => settings.Scopes.ContainsKey(scope) || GatehouseOptionsValidator.StandardScopes.Contains(scope),
+            SecretIssuedByServer: true,
+            IsKnownResource: resource => Uri.TryCreate(resource, UriKind.Absolute, out var uri) && registered.Contains(uri));
+        var problems = ClientRules.Check(clientId, client, context, ClientRequest.FieldName);
+        if (problems.Count > 0)
+        {
+            return ClientErrors.Invalid(problems);
+        }
+
+        var notHeld = client.Scopes.FirstOrDefault(scope =>
+            AdminScopes.IsAdminScope(scope) && !caller.HasScope(AdminScopes.All) && !caller.HasScope(scope));
+        return notHeld is null
+            ? null
+            : ClientErrors.AdminScopeNotHeld.Problem($"scopes: '{notHeld}' is not among the scopes of the caller's token.",
+                new Dictionary<string, string[]> { ["scopes"] = [$"'{notHeld}' is not among the scopes of the caller's token."] });
+    }
+
+    /// <summary>The client if it exists and this API may change it.</summary>
+    private async Task<(object? Application, OpenIddictApplicationDescriptor? Current, ProblemHttpResult? Problem)> ManagedAsync(
+        string clientId, CancellationToken cancellationToken)
+    {
+        if (await FindApplicationAsync(clientId, cancellationToken) is not { } application)
+        {
+            return (null, null, ClientErrors.NotFound.Problem($"No client '{clientId}'."));
+        }
+
+        var current = new OpenIddictApplicationDescriptor();
+        await applications.PopulateAsync(current, application, cancellationToken);
+        return SourceOf(current) == ClientSources.AdminApi
+            ? (application, current, null)
+            : (null, null, ClientErrors.FromConfiguration.Problem($"'{clientId}' comes from {GatehouseOptions.Section}:Clients:{clientId}."));
+    }
+
+    private async Task<object?> FindApplicationAsync(string clientId, CancellationToken cancellationToken) =>
+        ClientRules.IsClientId(clientId) ? await applications.FindByClientIdAsync(clientId, cancellationToken) : null;
+
+    private async Task<ClientView> ViewAsync(object application, CancellationToken cancellationToken)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor();
+        await applications.PopulateAsync(descriptor, application, cancellationToken);
+        return View(descriptor.ClientId ?? "", descriptor);
+    }
+
+    private static ClientView View(string clientId, OpenIddictApplicationDescriptor descriptor) =>
+        ClientView.From(clientId, ClientRegistration.FromDescriptor(descriptor), SourceOf(descriptor));
+
+    private static OpenIddictApplicationDescriptor Describe(string clientId, ClientOptions client)
+    {
+        var descriptor = ClientRegistration.ToDescriptor(clientId, client);
+        descriptor.Properties[ConfiguredRegistrations.SourceProperty] = JsonSerializer.SerializeToElement(ClientSources.AdminApi);
+        return descriptor;
+    }
+
+    private static string SourceOf(OpenIddictApplicationDescriptor descriptor) =>
+        descriptor.Properties.TryGetValue(ConfiguredRegistrations.SourceProperty, out var source)
+        && source.ValueKind == JsonValueKind.String && source.GetString() == ClientSources.AdminApi
+            ? ClientSources.AdminApi
+            : ClientSources.Configuration;
+
+    private static string NewSecret() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(SecretBytes));
+}

@@ -1,0 +1,113 @@
+using Gatehouse.Identity.Accounts;
+using Gatehouse.Identity.Audit;
+using Gatehouse.Identity.Connect;
+using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Tokens;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Gatehouse.Identity.Admin.Users;
+
+/// <summary>
+/// A user's live sessions as administrators see and end them: refresh-token families of the account
+/// API and ad-hoc authorizations of the code flow (remembered consents are not sessions and stay).
+/// Ending one session revokes its family or its grant (with back-channel logout); ending all of them
+/// is <see cref="SessionRevocation.RevokeEverythingAsync"/>, which also announces a subject cut-off on
+/// the revocation feed so resource servers drop the user's access tokens.
+/// </summary>
+public sealed class UserSessions(
+    GatehouseDbContext db,
+    RefreshTokenFamilies families,
+    SessionRevocation revocation,
+    SessionTermination termination,
+    IOpenIddictAuthorizationManager authorizations,
+    IOpenIddictApplicationManager applications,
+    IOpenIddictTokenManager tokens,
+    AuditLog audit,
+    TimeProvider time)
+{
+    public const string AccountKind = "account";
+    public const string OAuthKind = "oauth";
+
+    public async Task<List<AdminSession>> ListAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var live = await db.RefreshTokenFamilies.AsNoTracking()
+            .Where(f => f.UserId == userId && f.RevokedAt == null && f.ExpiresAt > now)
+            .Select(f => new { f.Id, f.ClientId, f.CreatedAt, f.ExpiresAt, LastUsed = f.Tokens.Max(t => (DateTime?)t.CreatedAt) })
+            .ToListAsync(cancellationToken);
+        var sessions = live.Select(f => new AdminSession(f.Id.ToString(), AccountKind, f.ClientId, Utc(f.CreatedAt), Utc(f.LastUsed), Utc(f.ExpiresAt))).ToList();
+
+        await foreach (var authorization in authorizations.FindBySubjectAsync(userId.ToString(), cancellationToken))
+        {
+            if (!await authorizations.HasStatusAsync(authorization, Statuses.Valid, cancellationToken)
+                || !await authorizations.HasTypeAsync(authorization, AuthorizationTypes.AdHoc, cancellationToken))
+            {
+                continue;
+            }
+
+            var id = await authorizations.GetIdAsync(authorization, cancellationToken);
+            DateTimeOffset? lastUsed = null;
+            DateTimeOffset? expires = null;
+            await foreach (var token in tokens.FindByAuthorizationIdAsync(id!, cancellationToken))
+            {
+                if (await tokens.GetCreationDateAsync(token, cancellationToken) is { } created && (lastUsed is null || created > lastUsed))
+                {
+                    lastUsed = created;
+                }
+
+                if (await tokens.HasStatusAsync(token, Statuses.Valid, cancellationToken)
+                    && await tokens.GetExpirationDateAsync(token, cancellationToken) is { } expiry && (expires is null || expiry > expires))
+                {
+                    expires = expiry;
+                }
+            }
+
+            var applicationId = await authorizations.GetApplicationIdAsync(authorization, cancellationToken);
+            var application = applicationId is null ? null : await applications.FindByIdAsync(applicationId, cancellationToken);
+            var clientId = application is null ? null : await applications.GetClientIdAsync(application, cancellationToken);
+            sessions.Add(new AdminSession(id!, OAuthKind, clientId, await authorizations.GetCreationDateAsync(authorization, cancellationToken), lastUsed, expires));
+        }
+
+        return [.. sessions.OrderByDescending(s => s.LastUsedAt ?? s.CreatedAt)];
+    }
+
+    /// <summary>Ends one live session of the user; false when the user has no live session with this id.</summary>
+    public async Task<bool> RevokeAsync(Guid userId, string sessionId, AdminCaller caller)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (Guid.TryParseExact(sessionId, "D", out var familyId)
+            && await db.RefreshTokenFamilies.AnyAsync(f => f.Id == familyId && f.UserId == userId && f.RevokedAt == null && f.ExpiresAt > now, caller.CancellationToken))
+        {
+            await families.RevokeFamilyAsync(familyId, RefreshTokenFamilies.Reasons.Logout, caller.CancellationToken);
+            audit.Record(AuditEventTypes.SessionRevoked, userId, caller.ClientId, caller.IpAddress, AccountKind, caller.ActorUserId);
+            return true;
+        }
+
+        var found = false;
+        await termination.EndGrantsAsync(userId.ToString(), async authorization =>
+        {
+            var match = await authorizations.GetIdAsync(authorization, caller.CancellationToken) == sessionId
+                && await authorizations.HasTypeAsync(authorization, AuthorizationTypes.AdHoc, caller.CancellationToken);
+            found |= match;
+            return match;
+        }, null, caller.CancellationToken);
+        if (found)
+        {
+            audit.Record(AuditEventTypes.SessionRevoked, userId, caller.ClientId, caller.IpAddress, OAuthKind, caller.ActorUserId);
+        }
+
+        return found;
+    }
+
+    /// <summary>Ends every session of the user and cuts off the access tokens issued so far.</summary>
+    public async Task RevokeAllAsync(Guid userId, AdminCaller caller)
+    {
+        await revocation.RevokeEverythingAsync(userId, RefreshTokenFamilies.Reasons.Logout, caller.CancellationToken);
+        audit.Record(AuditEventTypes.SessionsRevoked, userId, caller.ClientId, caller.IpAddress, null, caller.ActorUserId);
+    }
+
+    private static DateTimeOffset? Utc(DateTime? value) =>
+        value is { } time ? new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)) : null;
+}

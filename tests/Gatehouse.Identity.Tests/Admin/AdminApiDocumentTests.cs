@@ -1,0 +1,51 @@
+using System.Net;
+using System.Text.Json;
+using Gatehouse.Identity.Tests.Infrastructure;
+
+namespace Gatehouse.Identity.Tests.Admin;
+
+public sealed class AdminApiDocumentTests(GatehouseFixture fixture) : IClassFixture<GatehouseFixture>
+{
+    [Fact]
+    public async Task OpenApiDocument_DescribesTheClientAndKeyEndpoints_WithTheBearerRequirement()
+    {
+        using var response = await fixture.App.CreateClient().GetAsync("/openapi/admin.json", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        var paths = document.GetProperty("paths");
+        foreach (var (path, method) in new[]
+                 {
+                     ("/admin/clients", "get"), ("/admin/clients", "post"), ("/admin/clients/{clientId}", "get"),
+                     ("/admin/clients/{clientId}", "put"), ("/admin/clients/{clientId}", "delete"),
+                     ("/admin/clients/{clientId}/secret", "post"), ("/admin/keys", "get"), ("/admin/keys/rotate", "post"),
+                 })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method} {path} is missing");
+            var operation = item.GetProperty(method);
+            Assert.True(operation.GetProperty("responses").TryGetProperty("401", out _), $"{method} {path} does not mention 401");
+            Assert.True(operation.GetProperty("responses").TryGetProperty("403", out _), $"{method} {path} does not mention 403");
+            Assert.Contains("gatehouse:admin", operation.GetProperty("description").GetString());
+        }
+
+        Assert.All(paths.EnumerateObject(), path => Assert.StartsWith("/admin/", path.Name));
+        var create = paths.GetProperty("/admin/clients").GetProperty("post");
+        Assert.True(create.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.True(create.GetProperty("responses").TryGetProperty("409", out _));
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        Assert.True(document.GetProperty("security")[0].TryGetProperty("bearer", out _));
+    }
+
+    [Fact]
+    public async Task ApiReference_OffersTheAdminDocument()
+    {
+        using var response = await fixture.App.CreateClient().GetAsync("/scalar", TestContext.Current.CancellationToken);
+        var html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("admin", html);
+    }
+}

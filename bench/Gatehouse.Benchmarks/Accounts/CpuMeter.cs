@@ -23,6 +23,35 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         MachineSeconds(busy: true),
         MachineSeconds(busy: false));
 
+    /// <summary>
+    /// Waits until the idle service spends under 5% of one core for a whole second (after a burst of new
+    /// work its runtime keeps compiling hot methods in the background for several seconds), or until
+    /// <paramref name="limit"/>; returns how long that took. Without a service process id there is nothing to wait for.
+    /// </summary>
+    public async Task<TimeSpan> WaitForQuietServiceAsync(TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        if (servicePid is null || !OperatingSystem.IsLinux())
+        {
+            return TimeSpan.Zero;
+        }
+
+        var before = Seconds(servicePid, withChildren: false);
+        while (clock.Elapsed < limit)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var after = Seconds(servicePid, withChildren: false);
+            if (after - before < 0.05)
+            {
+                break;
+            }
+
+            before = after;
+        }
+
+        return clock.Elapsed;
+    }
+
     /// <summary>CPU milliseconds per operation of each party between two samples.</summary>
     public string Describe(Sample before, Sample after, int operations)
     {

@@ -56,9 +56,12 @@ public static class BrowserFlows
         services.AddHttpContextAccessor();
         services.AddScoped<AuthorizationFlow>();
         services.AddScoped<SessionTermination>();
-        services.AddHttpClient(BackChannelLogout.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5))
+        // Each attempt has its own timeout (Gatehouse:BackChannelLogout:Timeout); this one only bounds it.
+        services.AddHttpClient(BackChannelLogout.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(2))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddScoped<BackChannelLogout>();
+        services.AddSingleton<BackChannelLogoutOutbox>();
+        services.AddHostedService(provider => provider.GetRequiredService<BackChannelLogoutOutbox>());
         JwtIntrospection.AddServices(services);
     }
 }

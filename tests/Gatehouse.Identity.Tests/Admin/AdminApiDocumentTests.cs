@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Gatehouse.Identity.Tests.Infrastructure;
+using Microsoft.Playwright;
 
 namespace Gatehouse.Identity.Tests.Admin;
 
@@ -48,11 +49,12 @@ public sealed class AdminApiReferenceBrowserTests(BrowserSession session) : ICla
     {
         await using var tab = await session.OpenAsync();
 
-        var response = await tab.Page.GotoAsync("/scalar/admin");
+        // Generous waits: the shared test machine can be very busy, and nothing here measures speed.
+        var response = await tab.Page.GotoAsync("/scalar/admin", new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 90_000 });
 
         Assert.Equal(200, response!.Status);
-        await tab.Page.GetByText("Register a client").First.WaitForAsync();
-        await tab.Page.GetByText("Signing keys").First.WaitForAsync();
+        await tab.Page.GetByText("Register a client").First.WaitForAsync(new() { Timeout = 90_000 });
+        await tab.Page.GetByText("Signing keys").First.WaitForAsync(new() { Timeout = 90_000 });
         Assert.DoesNotContain(tab.ConsoleErrors, error => error.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase));
     }
 }

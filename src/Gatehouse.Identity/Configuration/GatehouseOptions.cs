@@ -25,6 +25,9 @@ public sealed class GatehouseOptions
     /// <summary>Waits after failed client authentication.</summary>
     public ClientAuthenticationOptions ClientAuthentication { get; set; } = new();
 
+    /// <summary>Delivery of back-channel logout notices.</summary>
+    public BackChannelLogoutOptions BackChannelLogout { get; set; } = new();
+
     /// <summary>Clients registered from configuration, keyed by client id.</summary>
     public Dictionary<string, ClientOptions> Clients { get; set; } = new(StringComparer.Ordinal);
 

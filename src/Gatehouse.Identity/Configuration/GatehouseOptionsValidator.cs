@@ -95,6 +95,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
 
         CheckAccounts(options.Accounts, problems);
         CheckClientAuthentication(options.ClientAuthentication, problems);
+        CheckBackChannelLogout(options.BackChannelLogout, problems);
         var session = options.Session;
         if (session.IdleTimeout < TimeSpan.FromMinutes(1) || session.IdleTimeout > TimeSpan.FromDays(1))
         {
@@ -190,6 +191,30 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
         if (limits.Window < limits.MaxWait)
         {
             problems.Add($"{key}:Window ({limits.Window}) must be at least {key}:MaxWait ({limits.MaxWait}).");
+        }
+    }
+
+    private static void CheckBackChannelLogout(BackChannelLogoutOptions logout, List<string> problems)
+    {
+        const string key = GatehouseOptions.Section + ":" + BackChannelLogoutOptions.Section;
+        if (logout.Timeout < TimeSpan.FromMilliseconds(100) || logout.Timeout > TimeSpan.FromMinutes(1))
+        {
+            problems.Add($"{key}:Timeout is {logout.Timeout}; use between 00:00:00.1 and 00:01:00.");
+        }
+
+        if (logout.FirstRetryDelay < TimeSpan.FromMilliseconds(100) || logout.MaxRetryDelay < logout.FirstRetryDelay)
+        {
+            problems.Add($"{key}:FirstRetryDelay ({logout.FirstRetryDelay}) must be at least 00:00:00.1 and no longer than {key}:MaxRetryDelay ({logout.MaxRetryDelay}).");
+        }
+
+        if (logout.GiveUpAfter < logout.FirstRetryDelay || logout.GiveUpAfter > TimeSpan.FromDays(7))
+        {
+            problems.Add($"{key}:GiveUpAfter is {logout.GiveUpAfter}; use at least {key}:FirstRetryDelay and at most 7 days.");
+        }
+
+        if (logout.PollInterval < TimeSpan.FromMilliseconds(100) || logout.PollInterval > TimeSpan.FromMinutes(5))
+        {
+            problems.Add($"{key}:PollInterval is {logout.PollInterval}; use between 00:00:00.1 and 00:05:00.");
         }
     }
 

@@ -77,7 +77,7 @@ public sealed class RecordGrant(AuditLog audit) : IOpenIddictServerHandler<Proce
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
             .UseSingletonHandler<RecordGrant>()
-            .SetOrder(int.MaxValue - 100_000)
+            .SetOrder(OpenIddictServerHandlers.PrepareAccessTokenPrincipal.Descriptor.Order + 2)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 

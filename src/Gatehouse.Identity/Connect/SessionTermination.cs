@@ -1,5 +1,9 @@
 using System.Text.Json;
+using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Data.Connect;
 using Gatehouse.Identity.Sessions;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -86,13 +90,15 @@ public sealed partial class SessionTermination(
 
 /// <summary>
 /// OpenID Connect Back-Channel Logout 1.0: a signed logout token (<c>typ: logout+jwt</c>) POSTed to the
-/// client's registered URI. A client that does not answer is logged, never retried inline: the
-/// user's sign-out must not wait on it.
+/// client's registered URI. Ending a session only stores the notice (one per client and session);
+/// <see cref="BackChannelLogoutOutbox"/> sends it and retries, so the user's sign-out never waits on a client.
 /// </summary>
 public sealed partial class BackChannelLogout(
     IOpenIddictApplicationManager applications,
-    IHttpClientFactory httpClients,
+    GatehouseDbContext db,
+    BackChannelLogoutOutbox outbox,
     IOptionsMonitor<OpenIddictServerOptions> serverOptions,
+    IOptions<GatehouseOptions> options,
     IHttpContextAccessor httpContextAccessor,
     TimeProvider clock,
     ILogger<BackChannelLogout> logger)
@@ -100,48 +106,63 @@ public sealed partial class BackChannelLogout(
     public const string HttpClientName = "gatehouse-backchannel-logout";
     public const string EventType = "http://schemas.openid.net/event/backchannel-logout";
 
+    /// <summary>Stores a notice for the client, unless it has no back-channel URI or one is already waiting for this session.</summary>
     public async Task NotifyAsync(string applicationId, string subject, string? sessionId, CancellationToken cancellationToken)
     {
         var application = await applications.FindByIdAsync(applicationId, cancellationToken);
-        if (application is null)
+        if (application is null
+            || !(await applications.GetSettingsAsync(application, cancellationToken)).ContainsKey(ClientRegistration.BackChannelLogoutUriSetting)
+            || await applications.GetClientIdAsync(application, cancellationToken) is not { } clientId)
         {
             return;
         }
 
-        var settings = await applications.GetSettingsAsync(application, cancellationToken);
-        if (!settings.TryGetValue(ClientRegistration.BackChannelLogoutUriSetting, out var uri))
+        var session = sessionId ?? "";
+        if (await db.BackChannelLogoutDeliveries.AnyAsync(d => d.ClientId == clientId && d.Subject == subject && d.SessionId == session, cancellationToken))
         {
             return;
         }
 
-        var clientId = await applications.GetClientIdAsync(application, cancellationToken);
-        var token = CreateLogoutToken(clientId!, subject, sessionId);
+        var now = clock.GetUtcNow().UtcDateTime;
+        db.BackChannelLogoutDeliveries.Add(new BackChannelLogoutDelivery
+        {
+            ClientId = clientId,
+            Subject = subject,
+            SessionId = session,
+            Issuer = Issuer(),
+            CreatedAt = now,
+            NextAttemptAt = now,
+            GiveUpAt = now + options.Value.BackChannelLogout.GiveUpAfter,
+        });
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).PostAsync(
-                uri, new FormUrlEncodedContent([new("logout_token", token)]), cancellationToken);
-            LogNotified(logger, clientId!, (int)response.StatusCode);
+            await db.SaveChangesAsync(cancellationToken);
         }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        catch (DbUpdateException)
         {
-            LogUnreachable(logger, clientId!, exception.Message);
+            db.ChangeTracker.Clear();
+            if (await db.BackChannelLogoutDeliveries.AnyAsync(d => d.ClientId == clientId && d.Subject == subject && d.SessionId == session, cancellationToken))
+            {
+                // Another request of the same session stored it first: one notice per client and session.
+                return;
+            }
+
+            throw;
         }
+
+        LogQueued(logger, clientId);
+        outbox.Wake();
     }
 
-    public string CreateLogoutToken(string clientId, string subject, string? sessionId)
+    public string CreateLogoutToken(string clientId, string subject, string? sessionId, string issuer)
     {
-        var options = serverOptions.CurrentValue;
-        var request = httpContextAccessor.HttpContext?.Request;
-        var issuer = options.Issuer?.AbsoluteUri
-            ?? (request is null ? throw new InvalidOperationException("No issuer is configured and no request is in progress.")
-                : $"{request.Scheme}://{request.Host}{request.PathBase}/");
         var claims = new Dictionary<string, object>
         {
             [Claims.Subject] = subject,
             [Claims.JwtId] = Guid.NewGuid().ToString("N"),
             ["events"] = new Dictionary<string, object> { [EventType] = new Dictionary<string, object>() },
         };
-        if (sessionId is not null)
+        if (!string.IsNullOrEmpty(sessionId))
         {
             claims["sid"] = sessionId;
         }
@@ -155,13 +176,18 @@ public sealed partial class BackChannelLogout(
             Expires = now.AddMinutes(2),
             TokenType = "logout+jwt",
             Claims = claims,
-            SigningCredentials = options.SigningCredentials[0],
+            SigningCredentials = serverOptions.CurrentValue.SigningCredentials[0],
         });
     }
 
-    [LoggerMessage(EventId = 4110, Level = LogLevel.Information, Message = "Back-channel logout sent to {ClientId}: HTTP {Status}")]
-    private static partial void LogNotified(ILogger logger, string clientId, int status);
+    private string Issuer()
+    {
+        var request = httpContextAccessor.HttpContext?.Request;
+        return serverOptions.CurrentValue.Issuer?.AbsoluteUri
+            ?? (request is null ? throw new InvalidOperationException("No issuer is configured and no request is in progress.")
+                : $"{request.Scheme}://{request.Host}{request.PathBase}/");
+    }
 
-    [LoggerMessage(EventId = 4111, Level = LogLevel.Warning, Message = "Back-channel logout to {ClientId} failed: {Reason}")]
-    private static partial void LogUnreachable(ILogger logger, string clientId, string reason);
+    [LoggerMessage(EventId = 4112, Level = LogLevel.Information, Message = "Back-channel logout for {ClientId} queued")]
+    private static partial void LogQueued(ILogger logger, string clientId);
 }

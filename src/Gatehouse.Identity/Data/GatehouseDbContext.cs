@@ -25,6 +25,8 @@ public abstract class GatehouseDbContext(DbContextOptions options)
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
+    public DbSet<Connect.BackChannelLogoutDelivery> BackChannelLogoutDeliveries => Set<Connect.BackChannelLogoutDelivery>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -105,6 +107,19 @@ public abstract class GatehouseDbContext(DbContextOptions options)
             audit.HasIndex(a => new { a.Type, a.OccurredAt });
             audit.HasIndex(a => new { a.ClientId, a.OccurredAt });
             audit.HasIndex(a => a.OccurredAt);
+        });
+
+        builder.Entity<Connect.BackChannelLogoutDelivery>(delivery =>
+        {
+            delivery.ToTable("backchannel_logout_deliveries");
+            delivery.HasKey(d => d.Id);
+            delivery.Property(d => d.ClientId).HasMaxLength(100);
+            delivery.Property(d => d.Subject).HasMaxLength(200);
+            delivery.Property(d => d.SessionId).HasMaxLength(100);
+            delivery.Property(d => d.Issuer).HasMaxLength(500);
+            delivery.Property(d => d.LastError).HasMaxLength(200);
+            delivery.HasIndex(d => new { d.ClientId, d.Subject, d.SessionId }).IsUnique();
+            delivery.HasIndex(d => d.NextAttemptAt);
         });
     }
 }

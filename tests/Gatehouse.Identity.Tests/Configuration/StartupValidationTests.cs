@@ -31,6 +31,8 @@ public sealed class StartupValidationTests
     [InlineData("Gatehouse:Clients:svc:RefreshTokenLifetime", "00:00:10", "Gatehouse:Clients:svc:RefreshTokenLifetime")]
     [InlineData("Gatehouse:Clients:svc:AllowTokenExchange", "true", "Gatehouse:Clients:svc:AllowTokenExchange")]
     [InlineData("Gatehouse:Session:IdleTimeout", "00:00:05", "Gatehouse:Session:IdleTimeout")]
+    [InlineData("Gatehouse:ClientAuthentication:FreeFailures", "0", "Gatehouse:ClientAuthentication:FreeFailures")]
+    [InlineData("Gatehouse:ClientAuthentication:MaxWait", "2.00:00:00", "Gatehouse:ClientAuthentication:FirstWait")]
     [InlineData("Gatehouse:Session:AbsoluteLifetime", "60.00:00:00", "Gatehouse:Session:AbsoluteLifetime")]
     public void WrongSetting_StopsStartUp_WithASentenceNamingTheKey(string key, string value, string named)
     {

@@ -50,7 +50,7 @@ public class BrowserSession : IAsyncLifetime
     public async Task<BrowserPage> OpenAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString() });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         var result = new BrowserPage(context, page);
         page.Console += (_, message) =>

@@ -266,7 +266,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
             BaseURL = session.BaseAddress.ToString(),
             JavaScriptEnabled = false,
         });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         var email = AccountApi.NewEmail();
 

@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gatehouse.Identity.Accounts;
@@ -11,7 +12,7 @@ public sealed record AccountError(string Code, int Status, string Title);
 /// </summary>
 public static class AccountErrors
 {
-    public const string TypePrefix = "urn:gatehouse:problem:";
+    public const string TypePrefix = ProblemResponses.TypePrefix;
 
     public static readonly AccountError InvalidRequest = new("invalid_request", 400, "The request is not valid.");
     public static readonly AccountError PayloadTooLarge = new("payload_too_large", 413, "The request body is too large.");
@@ -31,21 +32,8 @@ public static class AccountErrors
     public static readonly AccountError TooManyRequests = new("too_many_requests", 429, "Too many requests; try again later.");
     public static readonly AccountError ServiceBusy = new("service_busy", 503, "The service is busy; try again in a moment.");
 
-    public static ProblemHttpResult Problem(this AccountError error, string? detail = null, IDictionary<string, string[]>? fields = null)
-    {
-        var extensions = new Dictionary<string, object?> { ["code"] = error.Code };
-        if (fields is { Count: > 0 })
-        {
-            extensions["errors"] = fields;
-        }
-
-        return TypedResults.Problem(
-            detail: detail,
-            statusCode: error.Status,
-            title: error.Title,
-            type: TypePrefix + error.Code,
-            extensions: extensions);
-    }
+    public static ProblemHttpResult Problem(this AccountError error, string? detail = null, IDictionary<string, string[]>? fields = null) =>
+        ProblemResponses.Problem(error.Status, error.Code, error.Title, detail, fields);
 
     /// <summary>A 400 naming the field that is wrong.</summary>
     public static ProblemHttpResult Field(string field, string message, AccountError? error = null) =>

@@ -5,6 +5,7 @@ using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Feeds;
+using Gatehouse.Identity.Problems;
 using Gatehouse.Identity.Sessions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -42,7 +43,7 @@ public static class IdentityHostingExtensions
         services.AddOptions<GatehouseOptions>().Bind(section).PostConfigure(options => BuiltInScopes.AddTo(options.Scopes)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
 
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemResponses.AddCode);
         services.AddAuthorization();
         services.AddGatehouseStorage(storage);
         services.AddGatehouseCodes(storage);

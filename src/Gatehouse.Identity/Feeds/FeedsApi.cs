@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Problems;
 using System.Globalization;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Data;
@@ -156,9 +157,5 @@ public static class FeedsApi
     }
 
     private static ProblemHttpResult Problem(int status, string code, string detail) =>
-        TypedResults.Problem(
-            statusCode: status,
-            detail: detail,
-            type: "https://gatehouse.dev/problems/" + code.Replace('_', '-'),
-            extensions: new Dictionary<string, object?> { ["code"] = code });
+        ProblemResponses.Problem(status, code, title: null, detail);
 }

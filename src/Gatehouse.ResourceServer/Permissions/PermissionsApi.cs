@@ -192,7 +192,7 @@ public static class PermissionsApi
         TypedResults.Problem(
             statusCode: status,
             detail: detail,
-            type: "https://gatehouse.dev/problems/" + code.Replace('_', '-'),
+            type: GatehouseResourceServerDefaults.ProblemTypePrefix + code,
             extensions: new Dictionary<string, object?> { ["code"] = code });
 
     /// <summary>Answer of <c>GET check</c>.</summary>

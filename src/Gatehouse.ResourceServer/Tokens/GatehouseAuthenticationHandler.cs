@@ -88,7 +88,7 @@ public sealed partial class GatehouseAuthenticationHandler(
                 _ => "Unauthorized",
             },
             Detail = detail,
-            Type = "https://gatehouse.dev/problems/" + code.Replace('_', '-'),
+            Type = GatehouseResourceServerDefaults.ProblemTypePrefix + code,
         };
         problem.Extensions["code"] = code;
         if (problemDetails is null || !await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem }))

@@ -74,6 +74,9 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
             Assert.True(operation.GetProperty("responses").TryGetProperty("403", out _), $"{method} {path} does not mention 403");
         }
 
+        var list = paths.GetProperty("/admin/users").GetProperty("get").GetProperty("description").GetString();
+        Assert.Contains("gatehouse:admin.users", list);
+        Assert.Contains("page_token", list);
         Assert.True(paths.GetProperty("/admin/users").GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
     }
 

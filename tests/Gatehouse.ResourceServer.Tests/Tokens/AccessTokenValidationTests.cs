@@ -230,6 +230,7 @@ public sealed class AccessTokenValidationTests : IAsyncLifetime
             Assert.True(status == response.StatusCode, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {body}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Equal(code, JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
+            Assert.Equal(GatehouseResourceServerDefaults.ProblemTypePrefix + code, JsonDocument.Parse(body).RootElement.GetProperty("type").GetString());
         }
     }
 

@@ -21,7 +21,9 @@ public static class AdminClientsApi
             });
 
         clients.MapGet("/", ListAsync)
-            .WithSummary("List clients in client-id order, filtered by type (public, confidential) or kind (spa, native, web, service); paged with page_token.");
+            .WithSummary("List clients in client-id order, filtered by type (public, confidential) or kind (spa, native, web, service); paged with page_token.")
+            .WithDescription("Query parameters, all optional: type (public or confidential), kind (spa, native, web or service), "
+                + $"page_size (1 to {AdminQuery.MaxPageSize}, default {AdminQuery.DefaultPageSize}), page_token (the next_page_token of the previous page).");
         clients.MapGet("/{clientId}", GetAsync).WithSummary("Read one client's registration (never its secret).");
         clients.MapPost("/", CreateAsync).Accepts<ClientRequest>("application/json")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)

@@ -82,7 +82,7 @@ public sealed class AccountApi(HttpClient http, string clientId = GatehouseApp.W
     }
 
     /// <summary>The audit events of a user (of one type, if given), newest first, once everything recorded is stored.</summary>
-    public static async Task<IReadOnlyList<Gatehouse.Identity.Data.Accounts.AuditEvent>> AuditAsync(GatehouseApp app, Guid userId, string? type = null)
+    public static async Task<IReadOnlyList<Gatehouse.Identity.Data.Accounts.AuditEvent>> AuditAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app, Guid userId, string? type = null)
     {
         var audit = app.Services.GetRequiredService<Gatehouse.Identity.Audit.AuditLog>();
         await audit.FlushAsync(TestContext.Current.CancellationToken);

@@ -23,6 +23,40 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         MachineSeconds(busy: true),
         MachineSeconds(busy: false));
 
+    /// <summary>
+    /// Waits until the idle service spends under 5% of one core for two seconds running (after a burst of new
+    /// work its runtime keeps compiling hot methods in the background for several seconds), or until
+    /// <paramref name="limit"/>; returns how long that took. Without a service process id there is nothing to wait for.
+    /// </summary>
+    public async Task<TimeSpan> WaitForQuietServiceAsync(TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        if (servicePid is null || !OperatingSystem.IsLinux())
+        {
+            return TimeSpan.Zero;
+        }
+
+        var before = Seconds(servicePid, withChildren: false);
+        var quiet = 0;
+        while (clock.Elapsed < limit && quiet < 2)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var after = Seconds(servicePid, withChildren: false);
+            quiet = after - before < 0.05 ? quiet + 1 : 0;
+            before = after;
+        }
+
+        return clock.Elapsed;
+    }
+
+    /// <summary>
+    /// CPU seconds between two samples spent on the operation: by the service, PostgreSQL, Redis and this
+    /// driver, or by this driver alone (the pure hash rate, which involves nothing else). Null off Linux.
+    /// </summary>
+    public static double? Spent(Sample before, Sample after, bool driverOnly = false) => !OperatingSystem.IsLinux() ? null
+        : driverOnly ? after.Driver - before.Driver
+        : (after.Service - before.Service) + (after.Postgres - before.Postgres) + (after.Redis - before.Redis) + (after.Driver - before.Driver);
+
     /// <summary>CPU milliseconds per operation of each party between two samples.</summary>
     public string Describe(Sample before, Sample after, int operations)
     {

@@ -48,7 +48,8 @@ internal sealed class AdminApiDocument : IOpenApiDocumentTransformer, IOpenApiOp
         var area = path.StartsWith("admin/", StringComparison.Ordinal) ? path["admin/".Length..].Split('/', '?')[0] : "";
         if (AreaScopes.TryGetValue(area, out var scope))
         {
-            operation.Description = $"Requires the scope {scope} or {AdminScopes.All}.";
+            // Kept after what the endpoint says of itself (its query parameters, for example).
+            operation.Description = $"Requires the scope {scope} or {AdminScopes.All}. {operation.Description}".TrimEnd();
         }
 
         return Task.CompletedTask;

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Identity.Audit;
 
-/// <summary>The event types the account flows record.</summary>
+/// <summary>The event types the account flows and the admin API record.</summary>
 public static class AuditEventTypes
 {
     public const string SignUpStarted = "sign_up.started";
@@ -53,6 +53,13 @@ public static class AuditEventTypes
     public const string CodeReplayed = "code.replayed";
     public const string TokenExchanged = "token_exchange.succeeded";
     public const string TokenExchangeFailed = "token_exchange.failed";
+
+    // Admin API changes: the caller's client (and user), the changed thing as the reason.
+    public const string ClientCreated = "client.created";
+    public const string ClientUpdated = "client.updated";
+    public const string ClientDeleted = "client.deleted";
+    public const string ClientSecretRotated = "client.secret_rotated";
+    public const string SigningKeyRotated = "signing_key.rotated";
 }
 
 /// <summary>

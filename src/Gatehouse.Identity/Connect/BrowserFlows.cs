@@ -215,10 +215,11 @@ public sealed class UserGrantCheck(
         }
 
         // A user who lost the admin role keeps the grant but no longer gets the admin API's scopes.
+        var roles = await users.GetRolesAsync(user);
         var scopes = principal.GetScopes();
         if (scopes.Any(AdminScopes.IsAdminScope))
         {
-            var kept = AuthorizationFlow.UserScopes(scopes, await users.GetRolesAsync(user));
+            var kept = AuthorizationFlow.UserScopes(scopes, roles);
             if (kept.Length != scopes.Length)
             {
                 principal.SetScopes(kept);
@@ -248,7 +249,7 @@ public sealed class UserGrantCheck(
         principal.SetRefreshTokenLifetime(remaining < sliding ? remaining : sliding);
 
         // Roles are read again at every refresh: a role given or taken shows in the next access token.
-        principal.SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)]);
+        principal.SetClaims(Claims.Role, [.. roles]);
         principal.SetDestinations(principal.GetDestinations().SetItem(Claims.Role, [Destinations.AccessToken]));
     }
 

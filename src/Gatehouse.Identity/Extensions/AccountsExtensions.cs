@@ -103,12 +103,12 @@ public static class AccountsExtensions
         return app;
     }
 
-    /// <summary>The OpenAPI document at <c>/openapi/accounts.json</c>, browsable with Scalar at <c>/scalar</c>.</summary>
+    /// <summary>The OpenAPI documents at <c>/openapi/accounts.json</c> and <c>/openapi/admin.json</c>, browsable with Scalar at <c>/scalar</c>.</summary>
     public static WebApplication MapAccountsApiReference(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/scalar", scalar => scalar
-                .WithTitle("Gatehouse account API")
+                .WithTitle("Gatehouse APIs")
                 .DisableDefaultFonts()
                 .AddDocument(AccountsApi.DocumentName, routePattern: "/openapi/{documentName}.json")
                 .AddDocument(Admin.AdminApi.DocumentName, routePattern: "/openapi/{documentName}.json"))

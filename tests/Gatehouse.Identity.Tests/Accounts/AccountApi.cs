@@ -90,7 +90,7 @@ public sealed class AccountApi(HttpClient http, string clientId = GatehouseApp.W
     }
 
     /// <summary>Creates a confirmed, active user directly, for flows that start from an existing account.</summary>
-    public static async Task<GatehouseUser> CreateUserAsync(GatehouseApp app, string email, string password)
+    public static async Task<GatehouseUser> CreateUserAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app, string email, string password)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Tests.Infrastructure;
 using OpenIddict.Abstractions;
 
@@ -23,6 +24,8 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         using var response = await fixture.App.CreateClient().SendJsonAsync(new HttpMethod(method), path, "{}");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
     }
 
     [Theory]
@@ -42,6 +45,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
 
         Assert.Equal(HttpStatusCode.Forbidden, keys.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, none.StatusCode);
+        Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
@@ -123,6 +127,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         var fastBefore = grants.Fast;
         await http.GetAccessTokenAsync(clientId, newSecret, "images.read");
         Assert.True(grants.Fast > fastBefore, "the new secret is served by the fast path once verified");
+        await AssertAuditedAsync(fixture.App, AuditEventTypes.ClientSecretRotated, AdminFixture.Console, "client:" + clientId);
     }
 
     [Fact]
@@ -175,6 +180,8 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         using var gone = await admin.GetAsync($"/admin/clients/{clientId}", Cancel);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("client_not_found", (await gone.ReadJsonAsync()).GetProperty("code").GetString());
+        await AssertAuditedAsync(fixture.App, AuditEventTypes.ClientCreated, AdminFixture.Console, "client:" + clientId);
+        await AssertAuditedAsync(fixture.App, AuditEventTypes.ClientDeleted, AdminFixture.Console, "client:" + clientId);
     }
 
     [Fact]
@@ -262,6 +269,35 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal("client_from_configuration", (await response.ReadJsonAsync()).GetProperty("code").GetString());
         await fixture.App.CreateClient().GetAccessTokenAsync(GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read");
+    }
+
+    [Fact]
+    public async Task ClientThatConfigurationNoLongerDefines_CanBeDeletedHere()
+    {
+        const string retired = "retired-service";
+        await using var storage = await TestStorage.CreateAsync();
+        var before = new Dictionary<string, string?>(AdminFixture.Settings())
+        {
+            [$"Gatehouse:Clients:{retired}:Secret"] = "retired-service-secret-0001",
+            [$"Gatehouse:Clients:{retired}:GrantTypes:0"] = "client_credentials",
+            [$"Gatehouse:Clients:{retired}:Scopes:0"] = "images.read",
+        };
+        await using (var first = new GatehouseApp(storage, before))
+        {
+            using var refused = await (await first.ConsoleAsync()).DeleteAsync($"/admin/clients/{retired}", Cancel);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        }
+
+        await using var second = new GatehouseApp(storage, AdminFixture.Settings());
+        var admin = await second.ConsoleAsync();
+        var view = await (await admin.GetAsync($"/admin/clients/{retired}", Cancel)).ReadJsonAsync();
+        Assert.Equal("admin", view.GetProperty("source").GetString());
+
+        using var deleted = await admin.DeleteAsync($"/admin/clients/{retired}", Cancel);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        using var token = await second.CreateClient().RequestClientCredentialsAsync(retired, "retired-service-secret-0001", "images.read");
+        Assert.Equal(HttpStatusCode.Unauthorized, token.StatusCode);
     }
 
     [Fact]
@@ -456,6 +492,15 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         using var response = await fixture.App.CreateClient().SendAsync(preflight, Cancel);
 
         Assert.Equal(origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+    }
+
+    /// <summary>The change is in the audit log under the calling client, naming what it changed.</summary>
+    internal static async Task AssertAuditedAsync(GatehouseApp app, string type, string callerClientId, string target)
+    {
+        var audit = app.Services.GetRequiredService<AuditLog>();
+        await audit.FlushAsync(Cancel);
+        var events = await audit.QueryAsync(new AuditQuery(Type: type, Limit: 1000), Cancel);
+        Assert.Contains(events, entry => entry.ClientId == callerClientId && entry.Reason == target && entry.UserId is null);
     }
 
     private async Task AssertNoClientAsync(string clientId)

@@ -85,6 +85,8 @@ public sealed class AdminKeysApiTests(AdminFixture fixture) : IClassFixture<Admi
         Assert.Equal(newKid, ProtocolClient.Read(fresh.DefaultRequestHeaders.Authorization!.Parameter!).Kid);
         using var withNewKey = await fresh.GetAsync("/admin/keys", Cancel);
         Assert.Equal(HttpStatusCode.OK, withNewKey.StatusCode);
+        await AdminClientsApiTests.AssertAuditedAsync(fixture.App, Gatehouse.Identity.Audit.AuditEventTypes.SigningKeyRotated,
+            AdminFixture.KeysAdmin, "signing_key:" + newKid);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tests.Infrastructure;
 using Microsoft.AspNetCore.Identity;
@@ -80,6 +81,35 @@ public sealed class AdminScopesOnUserTokensTests(AdminFixture fixture) : IClassF
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task AccountApiTokens_NeverCarryAdminScopes_EvenForAnAdministratorThroughAClientAllowedThem()
+    {
+        var admin = await fixture.App.ConsoleAsync();
+        var clientId = AdminCalls.NewClientId("first-party-app");
+        using var created = await admin.PostJsonAsync("/admin/clients", new Dictionary<string, object?>
+        {
+            ["client_id"] = clientId,
+            ["type"] = "confidential",
+            ["first_party"] = true,
+            ["allow_accounts_api"] = true,
+            ["scopes"] = new[] { "images.read", "gatehouse:admin.keys" },
+        });
+        var secret = (await created.ReadJsonAsync()).GetProperty("client_secret").GetString()!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/sign-in")
+        {
+            Content = JsonContent.Create(new { email = OidcFixture.UserEmail, password = OidcFixture.UserPassword }),
+        };
+        request.Headers.Add("X-Client-Id", clientId);
+        request.Headers.Add("X-Client-Secret", secret);
+        using var signedIn = await fixture.App.CreateClient().SendAsync(request, Cancel);
+        var accessToken = (await signedIn.ReadJsonAsync()).GetProperty("access_token").GetString()!;
+
+        Assert.Contains("images.read", ScopesOf(accessToken));
+        Assert.DoesNotContain("gatehouse:admin.keys", ScopesOf(accessToken));
+        Assert.Equal(HttpStatusCode.Forbidden, await CallKeysAsync(accessToken));
     }
 
     private async Task<System.Text.Json.JsonElement> SignInAsync(string email, string password)

@@ -1,20 +1,40 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Tests.Accounts;
+using Gatehouse.Identity.Tests.Infrastructure;
 
 namespace Gatehouse.Identity.Tests.Admin;
 
-/// <summary>GET /admin/audit: newest first, filtered, paged; every admin action names the acting client.</summary>
-public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
+/// <summary>The users fixture plus a first-party web app through which an administrator asks for the users scope.</summary>
+public sealed class AuditAdminFixture : UsersAdminFixture
+{
+    public const string UsersWeb = "users-web";
+    public const string UsersWebSecret = "users-web-secret-0000000001";
+    public const string UsersWebRedirect = "https://users-web.example/callback";
+
+    protected override IReadOnlyDictionary<string, string?> Extra => new Dictionary<string, string?>
+    {
+        [$"Gatehouse:Clients:{UsersWeb}:Secret"] = UsersWebSecret,
+        [$"Gatehouse:Clients:{UsersWeb}:FirstParty"] = "true",
+        [$"Gatehouse:Clients:{UsersWeb}:GrantTypes:0"] = "authorization_code",
+        [$"Gatehouse:Clients:{UsersWeb}:RedirectUris:0"] = UsersWebRedirect,
+        [$"Gatehouse:Clients:{UsersWeb}:Scopes:0"] = "openid",
+        [$"Gatehouse:Clients:{UsersWeb}:Scopes:1"] = "gatehouse:admin.users",
+    };
+}
+
+/// <summary>GET /admin/audit: newest first, filtered, paged; every admin action names the acting client and administrator.</summary>
+public sealed class AuditApiTests(AuditAdminFixture fixture) : IClassFixture<AuditAdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly UsersAdminCalls _admin = new(fixture.App.CreateClient());
+    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
 
     private async Task<List<JsonElement>> EventsAsync(string query)
     {
         await fixture.App.Services.GetRequiredService<AuditLog>().FlushAsync(TestContext.Current.CancellationToken);
-        var page = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync("/admin/audit?" + query), HttpStatusCode.OK);
+        var page = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/audit?" + query), HttpStatusCode.OK);
         return [.. page.GetProperty("events").EnumerateArray()];
     }
 
@@ -23,9 +43,9 @@ public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         var email = AccountApi.NewEmail();
         var id = await _admin.CreateUserAsync(email, Password);
-        await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { display_name = "Renamed" }), HttpStatusCode.OK);
-        await UsersAdminCalls.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "spam" }), HttpStatusCode.OK);
-        await UsersAdminCalls.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { display_name = "Renamed" }), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "spam" }), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
 
         var events = await EventsAsync($"user_id={id}");
 
@@ -35,6 +55,27 @@ public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         Assert.DoesNotContain(email, string.Join(" ", events.Select(e => e.GetRawText())), StringComparison.OrdinalIgnoreCase);
         var ids = events.Select(e => e.GetProperty("id").GetInt64()).ToList();
         Assert.Equal(ids.OrderDescending(), ids);
+    }
+
+    [Fact]
+    public async Task AdminAction_ByAPersonThroughTheCodeFlow_IsAuditedUnderTheClientAndTheAdministrator()
+    {
+        using var browser = BrowserFlow.For(fixture.App);
+        var (code, _) = await browser.GetCodeAsync(
+            browser.AuthorizeUrl(AuditAdminFixture.UsersWeb, AuditAdminFixture.UsersWebRedirect, "openid gatehouse:admin.users"),
+            consent: false, OidcFixture.UserEmail, OidcFixture.UserPassword);
+        var tokens = await BrowserFlow.TokensAsync(await browser.RedeemAsync(code, AuditAdminFixture.UsersWeb, AuditAdminFixture.UsersWebRedirect, AuditAdminFixture.UsersWebSecret));
+        var accessToken = tokens.GetProperty("access_token").GetString()!;
+        var administrator = Guid.Parse(ProtocolClient.Read(accessToken).Subject);
+        var person = fixture.App.CreateClient();
+        person.DefaultRequestHeaders.Authorization = new("Bearer", accessToken);
+
+        using var created = await person.PostAsJsonAsync("/admin/users", new { email = AccountApi.NewEmail() }, TestContext.Current.CancellationToken);
+        var id = (await AdminRequests.ExpectAsync(created, HttpStatusCode.Created)).GetProperty("id").GetGuid();
+
+        var audit = Assert.Single(await EventsAsync($"user_id={id}&type={AuditEventTypes.UserCreated}"));
+        Assert.Equal(AuditAdminFixture.UsersWeb, audit.GetProperty("client_id").GetString());
+        Assert.Equal(administrator, audit.GetProperty("actor_user_id").GetGuid());
     }
 
     [Fact]
@@ -56,7 +97,7 @@ public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         do
         {
             await fixture.App.Services.GetRequiredService<AuditLog>().FlushAsync(TestContext.Current.CancellationToken);
-            var page = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync(
+            var page = await AdminRequests.ExpectAsync(await _admin.GetAsync(
                 $"/admin/audit?type={AuditEventTypes.UserCreated}&since={since}&page_size=2" + (token is null ? "" : "&page_token=" + token)), HttpStatusCode.OK);
             var events = page.GetProperty("events").EnumerateArray().ToList();
             Assert.True(events.Count <= 2);
@@ -84,7 +125,6 @@ public sealed class AuditApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         using var response = await _admin.GetAsync("/admin/audit?" + query);
 
-        var problem = await UsersAdminCalls.ExpectAsync(response, HttpStatusCode.BadRequest);
-        Assert.True(problem.GetProperty("errors").TryGetProperty(parameter, out _), problem.GetRawText());
+        await AdminRequests.ExpectNamedAsync(response, parameter);
     }
 }

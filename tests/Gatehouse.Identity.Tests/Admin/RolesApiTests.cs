@@ -12,7 +12,7 @@ namespace Gatehouse.Identity.Tests.Admin;
 public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly UsersAdminCalls _admin = new(fixture.App.CreateClient());
+    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
     private readonly AccountApi _accounts = new(fixture.App.CreateClient());
 
     private static string NewRole() => "role-" + Guid.NewGuid().ToString("N")[..12];
@@ -23,10 +23,10 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         var role = NewRole();
         var user = await _admin.CreateUserAsync(AccountApi.NewEmail(), Password);
 
-        var created = await UsersAdminCalls.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
-        await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
-        await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
-        var list = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync("/admin/roles"), HttpStatusCode.OK);
+        var created = await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        var list = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/roles"), HttpStatusCode.OK);
         using var again = await _admin.PostAsync("/admin/roles", new { name = role });
 
         Assert.Equal(role, created.GetProperty("name").GetString());
@@ -47,8 +47,7 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         using var response = await _admin.SendAsync(HttpMethod.Post, "/admin/roles", rawJson: json);
 
-        var problem = await UsersAdminCalls.ExpectAsync(response, HttpStatusCode.BadRequest);
-        Assert.True(problem.GetProperty("errors").TryGetProperty("name", out _), problem.GetRawText());
+        await AdminRequests.ExpectNamedAsync(response, "name");
     }
 
     [Fact]
@@ -56,16 +55,16 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         var role = NewRole();
         var user = await _admin.CreateUserAsync(AccountApi.NewEmail(), Password);
-        await UsersAdminCalls.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
-        await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
 
-        await UsersAdminCalls.ExpectAsync(await _admin.DeleteAsync($"/admin/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/roles/{role}"), HttpStatusCode.NoContent);
         using var unknown = await _admin.DeleteAsync($"/admin/roles/{role}");
         using var admin = await _admin.DeleteAsync("/admin/roles/admin");
 
         Assert.Equal("role_not_found", await AccountApi.ProblemCodeAsync(unknown, HttpStatusCode.NotFound));
         Assert.Equal("role_protected", await AccountApi.ProblemCodeAsync(admin, HttpStatusCode.Conflict));
-        var holder = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync($"/admin/users/{user}"), HttpStatusCode.OK);
+        var holder = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{user}"), HttpStatusCode.OK);
         Assert.Empty(holder.GetProperty("roles").EnumerateArray());
     }
 
@@ -74,7 +73,7 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         var user = await _admin.CreateUserAsync(AccountApi.NewEmail(), Password);
         var role = NewRole();
-        await UsersAdminCalls.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
 
         using var noRole = await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{NewRole()}");
         using var noUser = await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{Guid.NewGuid()}/roles/{role}");
@@ -91,15 +90,15 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         var email = AccountApi.NewEmail();
         var user = await _admin.CreateUserAsync(email, Password);
         var role = NewRole();
-        await UsersAdminCalls.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
         using var browser = BrowserFlow.For(fixture.App);
         using var signedIn = await browser.SignInThroughAsync(browser.AuthorizeUrl(OidcFixture.WebClient, OidcFixture.WebRedirect, "openid offline_access images.read"), email, Password);
         var tokens = await BrowserFlow.TokensAsync(await browser.RedeemAsync(BrowserFlow.CallbackParameters(signedIn)["code"], OidcFixture.WebClient, OidcFixture.WebRedirect, OidcFixture.WebSecret));
         Assert.DoesNotContain(ProtocolClient.Read(tokens.GetProperty("access_token").GetString()!).Claims, c => c.Type == "role");
 
-        await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
         var granted = await BrowserFlow.TokensAsync(await browser.RefreshAsync(tokens.GetProperty("refresh_token").GetString()!, OidcFixture.WebClient, OidcFixture.WebSecret));
-        await UsersAdminCalls.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
         var removed = await BrowserFlow.TokensAsync(await browser.RefreshAsync(granted.GetProperty("refresh_token").GetString()!, OidcFixture.WebClient, OidcFixture.WebSecret));
 
         Assert.Contains(ProtocolClient.Read(granted.GetProperty("access_token").GetString()!).Claims, c => c.Type == "role" && c.Value == role);
@@ -112,14 +111,14 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         var email = AccountApi.NewEmail();
         var user = await _admin.CreateUserAsync(email, Password);
         var role = NewRole();
-        await UsersAdminCalls.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
-        await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/admin"), HttpStatusCode.NoContent);
-        await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/admin"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
         var pair = await _accounts.SignInAsync(email, Password);
 
-        await UsersAdminCalls.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
         var still = await _accounts.RefreshAsync(pair.RefreshToken);
-        await UsersAdminCalls.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/admin"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/admin"), HttpStatusCode.NoContent);
 
         using var refresh = await _accounts.PostAsync("/auth/refresh-tokens", new { refresh_token = still.RefreshToken });
         Assert.Equal("invalid_refresh_token", await AccountApi.ProblemCodeAsync(refresh, HttpStatusCode.BadRequest));

@@ -41,7 +41,7 @@ public class UsersAdminFixture : OidcFixture
 }
 
 /// <summary>Calls the admin API with a client-credentials token of one of the fixture's admin clients.</summary>
-public sealed class UsersAdminCalls(HttpClient http, string clientId = UsersAdminFixture.AdminClient, string secret = UsersAdminFixture.AdminSecret, string scope = "gatehouse:admin.users gatehouse:admin.audit")
+public sealed class AdminRequests(HttpClient http, string clientId = UsersAdminFixture.AdminClient, string secret = UsersAdminFixture.AdminSecret, string scope = "gatehouse:admin.users gatehouse:admin.audit")
 {
     private string? _token;
 
@@ -81,6 +81,14 @@ public sealed class UsersAdminCalls(HttpClient http, string clientId = UsersAdmi
             Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
             return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
         }
+    }
+
+    /// <summary>Asserts a 400 problem whose <c>errors</c> name <paramref name="field"/>, and returns it.</summary>
+    public static async Task<JsonElement> ExpectNamedAsync(HttpResponseMessage response, string field)
+    {
+        var problem = await ExpectAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"the problem does not name '{field}': {problem.GetRawText()}");
+        return problem;
     }
 
     /// <summary>Creates a user through the API and returns its id.</summary>

@@ -10,7 +10,7 @@ namespace Gatehouse.Identity.Tests.Admin;
 public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly UsersAdminCalls _admin = new(fixture.App.CreateClient());
+    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
     private readonly AccountApi _accounts = new(fixture.App.CreateClient());
 
     [Theory]
@@ -29,8 +29,8 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     [Fact]
     public async Task AdminEndpoint_WithATokenLackingTheScope_IsForbidden()
     {
-        var orders = new UsersAdminCalls(fixture.App.CreateClient(), GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read");
-        var usersOnly = new UsersAdminCalls(fixture.App.CreateClient(), UsersAdminFixture.UsersOnlyClient, UsersAdminFixture.UsersOnlySecret, "gatehouse:admin.users");
+        var orders = new AdminRequests(fixture.App.CreateClient(), GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read");
+        var usersOnly = new AdminRequests(fixture.App.CreateClient(), UsersAdminFixture.UsersOnlyClient, UsersAdminFixture.UsersOnlySecret, "gatehouse:admin.users");
 
         using var users = await orders.GetAsync("/admin/users");
         using var roles = await orders.GetAsync("/admin/roles");
@@ -46,10 +46,38 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     [Fact]
     public async Task AdminScopeForAllAreas_OpensTheUsersAndAuditAreas()
     {
-        var full = new UsersAdminCalls(fixture.App.CreateClient(), UsersAdminFixture.FullAdminClient, UsersAdminFixture.FullAdminSecret, "gatehouse:admin");
+        var full = new AdminRequests(fixture.App.CreateClient(), UsersAdminFixture.FullAdminClient, UsersAdminFixture.FullAdminSecret, "gatehouse:admin");
 
-        await UsersAdminCalls.ExpectAsync(await full.GetAsync("/admin/users"), HttpStatusCode.OK);
-        await UsersAdminCalls.ExpectAsync(await full.GetAsync("/admin/audit"), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await full.GetAsync("/admin/users"), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await full.GetAsync("/admin/audit"), HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesTheUsersRolesAndAuditEndpoints()
+    {
+        using var response = await fixture.App.CreateClient().GetAsync("/openapi/admin.json", TestContext.Current.CancellationToken);
+
+        var paths = (await AdminRequests.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("paths");
+        foreach (var (path, method) in new[]
+                 {
+                     ("/admin/users", "get"), ("/admin/users", "post"), ("/admin/users/{id}", "get"), ("/admin/users/{id}", "patch"),
+                     ("/admin/users/{id}", "delete"), ("/admin/users/{id}/ban", "post"), ("/admin/users/{id}/unban", "post"),
+                     ("/admin/users/{id}/check-password", "post"), ("/admin/users/{id}/roles/{role}", "put"),
+                     ("/admin/users/{id}/roles/{role}", "delete"), ("/admin/users/{id}/sessions", "get"),
+                     ("/admin/users/{id}/sessions", "delete"), ("/admin/users/{id}/sessions/{sessionId}", "delete"),
+                     ("/admin/roles", "get"), ("/admin/roles", "post"), ("/admin/roles/{name}", "delete"), ("/admin/audit", "get"),
+                 })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method} {path} is missing");
+            var operation = item.GetProperty(method);
+            Assert.True(operation.GetProperty("responses").TryGetProperty("401", out _), $"{method} {path} does not mention 401");
+            Assert.True(operation.GetProperty("responses").TryGetProperty("403", out _), $"{method} {path} does not mention 403");
+        }
+
+        var list = paths.GetProperty("/admin/users").GetProperty("get").GetProperty("description").GetString();
+        Assert.Contains("gatehouse:admin.users", list);
+        Assert.Contains("page_token", list);
+        Assert.True(paths.GetProperty("/admin/users").GetProperty("post").GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
     }
 
     [Fact]
@@ -57,7 +85,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     {
         var email = AccountApi.NewEmail();
 
-        var created = await UsersAdminCalls.ExpectAsync(
+        var created = await AdminRequests.ExpectAsync(
             await _admin.PostAsync("/admin/users", new { email, display_name = "Grace", password = Password, email_confirmed = true }), HttpStatusCode.Created);
 
         var id = created.GetProperty("id").GetGuid();
@@ -84,7 +112,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         using var response = await _admin.PostAsync("/admin/users", new { email, password = "password" });
 
         Assert.Equal("weak_password", await AccountApi.ProblemCodeAsync(response, HttpStatusCode.BadRequest));
-        var list = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync("/admin/users?email=" + Uri.EscapeDataString(email)), HttpStatusCode.OK);
+        var list = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/users?email=" + Uri.EscapeDataString(email)), HttpStatusCode.OK);
         Assert.Empty(list.GetProperty("users").EnumerateArray());
     }
 
@@ -100,10 +128,27 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task CreateUser_SameEmailInParallel_CreatesOne_AndAnswersTheOthers409()
+    {
+        var email = AccountApi.NewEmail();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            using var response = await _admin.PostAsync("/admin/users", new { email, password = Password });
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(1, answers.Count(status => status == HttpStatusCode.Created));
+        Assert.All(answers.Where(status => status != HttpStatusCode.Created), status => Assert.Equal(HttpStatusCode.Conflict, status));
+        var list = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/users?email=" + Uri.EscapeDataString(email)), HttpStatusCode.OK);
+        Assert.Single(list.GetProperty("users").EnumerateArray());
+    }
+
+    [Fact]
     public async Task CreateUser_WithoutAPassword_EmailsACodeThatSetsThePasswordOnTheHostedPage()
     {
         var email = AccountApi.NewEmail();
-        var created = await UsersAdminCalls.ExpectAsync(await _admin.PostAsync("/admin/users", new { email }), HttpStatusCode.Created);
+        var created = await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/users", new { email }), HttpStatusCode.Created);
         Assert.False(created.GetProperty("has_password").GetBoolean());
         Assert.False(created.GetProperty("email_confirmed").GetBoolean());
 
@@ -128,7 +173,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         var email = AccountApi.NewEmail();
         var id = await _admin.CreateUserAsync(email, Password, "Ada");
 
-        var user = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
+        var user = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
         using var unknown = await _admin.GetAsync($"/admin/users/{Guid.NewGuid()}");
         using var malformed = await _admin.GetAsync("/admin/users/not-a-guid");
 
@@ -151,7 +196,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         string? token = null;
         do
         {
-            var page = await UsersAdminCalls.ExpectAsync(
+            var page = await AdminRequests.ExpectAsync(
                 await _admin.GetAsync($"/admin/users?email={tag}&page_size=2" + (token is null ? "" : "&page_token=" + token)), HttpStatusCode.OK);
             var users = page.GetProperty("users").EnumerateArray().ToList();
             Assert.True(users.Count <= 2);
@@ -163,19 +208,19 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         Assert.Equal(ids.Order(), seen.Order());
         Assert.Equal(seen.Count, seen.Distinct().Count());
 
-        var byName = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync($"/admin/users?display_name=member%20{tag.ToUpperInvariant()}%203"), HttpStatusCode.OK);
+        var byName = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users?display_name=member%20{tag.ToUpperInvariant()}%203"), HttpStatusCode.OK);
         Assert.Equal(ids[3], Assert.Single(byName.GetProperty("users").EnumerateArray()).GetProperty("id").GetGuid());
 
-        await UsersAdminCalls.ExpectAsync(await _admin.PostAsync($"/admin/users/{ids[1]}/ban", new { reason = "spam" }), HttpStatusCode.OK);
-        var banned = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync($"/admin/users?email={tag}&status=banned"), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{ids[1]}/ban", new { reason = "spam" }), HttpStatusCode.OK);
+        var banned = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users?email={tag}&status=banned"), HttpStatusCode.OK);
         Assert.Equal(ids[1], Assert.Single(banned.GetProperty("users").EnumerateArray()).GetProperty("id").GetGuid());
-        var active = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync($"/admin/users?email={tag}&status=active"), HttpStatusCode.OK);
+        var active = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users?email={tag}&status=active"), HttpStatusCode.OK);
         Assert.Equal(4, active.GetProperty("users").GetArrayLength());
 
         var role = "reviewer-" + tag;
-        await UsersAdminCalls.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
-        await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{ids[4]}/roles/{role}"), HttpStatusCode.NoContent);
-        var withRole = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync($"/admin/users?role={role}"), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{ids[4]}/roles/{role}"), HttpStatusCode.NoContent);
+        var withRole = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users?role={role}"), HttpStatusCode.OK);
         var holder = Assert.Single(withRole.GetProperty("users").EnumerateArray());
         Assert.Equal(ids[4], holder.GetProperty("id").GetGuid());
         Assert.Equal([role], holder.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
@@ -190,7 +235,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         await _admin.CreateUserAsync(other, Password);
 
         var newEmail = AccountApi.NewEmail();
-        var changed = await UsersAdminCalls.ExpectAsync(
+        var changed = await AdminRequests.ExpectAsync(
             await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { display_name = "New name", email = newEmail }), HttpStatusCode.OK);
         using var taken = await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { email = other, display_name = "Not applied" });
 
@@ -198,7 +243,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         Assert.Equal(newEmail, changed.GetProperty("email").GetString());
         Assert.False(changed.GetProperty("email_confirmed").GetBoolean());
         Assert.Equal("email_taken", await AccountApi.ProblemCodeAsync(taken, HttpStatusCode.Conflict));
-        var after = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
+        var after = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
         Assert.Equal("New name", after.GetProperty("display_name").GetString());
         Assert.Equal(newEmail, after.GetProperty("email").GetString());
         await _accounts.SignInAsync(newEmail, Password);
@@ -211,13 +256,13 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         var email = AccountApi.NewEmail();
         var id = await _admin.CreateUserAsync(email, Password);
 
-        var banned = await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { status = "banned" }), HttpStatusCode.OK);
+        var banned = await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { status = "banned" }), HttpStatusCode.OK);
         using (var refused = await _accounts.PostAsync("/auth/sign-in", new { email, password = Password }))
         {
             Assert.Equal("invalid_credentials", await AccountApi.ProblemCodeAsync(refused, HttpStatusCode.Unauthorized));
         }
 
-        var active = await UsersAdminCalls.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { status = "active" }), HttpStatusCode.OK);
+        var active = await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { status = "active" }), HttpStatusCode.OK);
 
         Assert.Equal("banned", banned.GetProperty("status").GetString());
         Assert.Equal("active", active.GetProperty("status").GetString());
@@ -231,7 +276,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         var id = await _admin.CreateUserAsync(email, Password, "Doomed");
         var pair = await _accounts.SignInAsync(email, Password);
 
-        await UsersAdminCalls.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
+        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
 
         using var gone = await _admin.GetAsync($"/admin/users/{id}");
         Assert.Equal("user_not_found", await AccountApi.ProblemCodeAsync(gone, HttpStatusCode.NotFound));

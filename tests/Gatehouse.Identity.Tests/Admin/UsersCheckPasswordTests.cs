@@ -21,11 +21,11 @@ public sealed class UsersCheckPasswordFixture : UsersAdminFixture
 public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) : IClassFixture<UsersCheckPasswordFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly UsersAdminCalls _admin = new(fixture.App.CreateClient());
+    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
 
     private async Task<bool> CheckAsync(Guid id, string password)
     {
-        var answer = await UsersAdminCalls.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/check-password", new { password }), HttpStatusCode.OK);
+        var answer = await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/check-password", new { password }), HttpStatusCode.OK);
         return answer.GetProperty("valid").GetBoolean();
     }
 
@@ -56,7 +56,7 @@ public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) :
 
         using var locked = await _admin.PostAsync($"/admin/users/{id}/check-password", new { password = Password });
         Assert.Equal("account_locked", await AccountApi.ProblemCodeAsync(locked, HttpStatusCode.Forbidden));
-        var user = await UsersAdminCalls.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
+        var user = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
         Assert.Equal(System.Text.Json.JsonValueKind.String, user.GetProperty("locked_until").ValueKind);
         using var signIn = await new AccountApi(fixture.App.CreateClient()).PostAsync("/auth/sign-in", new { email, password = Password });
         Assert.Equal("account_locked", await AccountApi.ProblemCodeAsync(signIn, HttpStatusCode.Forbidden));
@@ -72,7 +72,7 @@ public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) :
     public async Task CheckPassword_OfABannedUser_IsNotValid()
     {
         var id = await _admin.CreateUserAsync(AccountApi.NewEmail(), Password);
-        await UsersAdminCalls.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
+        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
 
         Assert.False(await CheckAsync(id, Password));
     }
@@ -103,7 +103,6 @@ public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) :
 
         using var response = await _admin.SendAsync(HttpMethod.Post, $"/admin/users/{id}/check-password", rawJson: json);
 
-        var problem = await UsersAdminCalls.ExpectAsync(response, HttpStatusCode.BadRequest);
-        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
+        await AdminRequests.ExpectNamedAsync(response, field);
     }
 }

@@ -34,7 +34,10 @@ public static class AdminAuditApi
     public static RouteGroupBuilder MapAdminAudit(this RouteGroupBuilder audit)
     {
         audit.WithTags("Audit").AddEndpointFilter<AdminBodyFilter>();
-        audit.MapGet("/", QueryAsync).WithSummary("Audit events, newest first, filtered by user, client, type and time range.");
+        audit.MapGet("/", QueryAsync).WithSummary("Audit events, newest first, filtered by user, client, type and time range.")
+            .WithDescription("Query parameters, all optional: user_id, client_id, type (for example account.banned), "
+                + "since (inclusive) and until (exclusive) as ISO 8601 times, page_size (1 to 200, default 50), "
+                + "page_token (the next_page_token of the previous page).");
         return audit;
     }
 

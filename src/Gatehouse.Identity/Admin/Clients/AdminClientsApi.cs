@@ -80,7 +80,7 @@ public static class AdminClientsApi
             return bad;
         }
 
-        var outcome = await directory.CreateAsync(body.Value!, http.User, http.RequestAborted);
+        var outcome = await directory.CreateAsync(body.Value!, AdminCaller.Of(http), http.RequestAborted);
         return outcome.Problem is { } problem
             ? problem
             : TypedResults.Created($"/admin/clients/{Uri.EscapeDataString(outcome.Value!.Client.ClientId)}", outcome.Value);
@@ -94,18 +94,18 @@ public static class AdminClientsApi
             return bad;
         }
 
-        var outcome = await directory.ReplaceAsync(clientId, body.Value!, http.User, http.RequestAborted);
+        var outcome = await directory.ReplaceAsync(clientId, body.Value!, AdminCaller.Of(http), http.RequestAborted);
         return outcome.Problem is { } problem ? problem : TypedResults.Ok(outcome.Value);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string clientId, ClientDirectory directory, CancellationToken cancellationToken) =>
-        await directory.DeleteAsync(clientId, cancellationToken) is { } problem ? problem : TypedResults.NoContent();
+        string clientId, ClientDirectory directory, HttpContext http) =>
+        await directory.DeleteAsync(clientId, AdminCaller.Of(http), http.RequestAborted) is { } problem ? problem : TypedResults.NoContent();
 
     private static async Task<Results<Ok<ClientSecretIssued>, ProblemHttpResult>> RotateSecretAsync(
-        string clientId, ClientDirectory directory, CancellationToken cancellationToken)
+        string clientId, ClientDirectory directory, HttpContext http)
     {
-        var outcome = await directory.RotateSecretAsync(clientId, cancellationToken);
+        var outcome = await directory.RotateSecretAsync(clientId, AdminCaller.Of(http), http.RequestAborted);
         return outcome.Problem is { } problem ? problem : TypedResults.Ok(outcome.Value);
     }
 

@@ -1,7 +1,7 @@
-using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Gatehouse.Identity.Accounts;
+using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Bootstrap;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
@@ -31,6 +31,7 @@ public readonly record struct AdminOutcome<T>(T? Value, ProblemHttpResult? Probl
 public sealed class ClientDirectory(
     IOpenIddictApplicationManager applications,
     IAccessTokenDenylist denylist,
+    AuditLog audit,
     IOptions<GatehouseOptions> options,
     IOptionsMonitor<OpenIddictServerOptions> server,
     TimeProvider time)
@@ -59,7 +60,7 @@ public sealed class ClientDirectory(
     public async Task<ClientView?> FindAsync(string clientId, CancellationToken cancellationToken) =>
         await FindApplicationAsync(clientId, cancellationToken) is { } application ? await ViewAsync(application, cancellationToken) : null;
 
-    public async Task<AdminOutcome<ClientCreated>> CreateAsync(ClientRequest request, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    public async Task<AdminOutcome<ClientCreated>> CreateAsync(ClientRequest request, AdminCaller caller, CancellationToken cancellationToken)
     {
         if (request.ClientId is not { } clientId)
         {
@@ -94,10 +95,11 @@ public sealed class ClientDirectory(
             return ClientErrors.Exists.Problem($"The client id '{clientId}' is taken.");
         }
 
+        Record(AuditEventTypes.ClientCreated, clientId, caller);
         return new ClientCreated(View(clientId, descriptor), secret);
     }
 
-    public async Task<AdminOutcome<ClientView>> ReplaceAsync(string clientId, ClientRequest request, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    public async Task<AdminOutcome<ClientView>> ReplaceAsync(string clientId, ClientRequest request, AdminCaller caller, CancellationToken cancellationToken)
     {
         if (request.ClientId is { } named && named != clientId)
         {
@@ -125,6 +127,7 @@ public sealed class ClientDirectory(
         var descriptor = Describe(clientId, client);
         descriptor.ClientSecret = current.ClientSecret; // the stored hash: the secret stays as it is
         await applications.UpdateAsync(application!, descriptor, cancellationToken);
+        Record(AuditEventTypes.ClientUpdated, clientId, caller);
         return View(clientId, descriptor);
     }
 
@@ -133,7 +136,7 @@ public sealed class ClientDirectory(
     /// refuses every access token issued to it as a service (subject = client id) from now on, here and,
     /// through the revocation feed, at every resource server.
     /// </summary>
-    public async Task<ProblemHttpResult?> DeleteAsync(string clientId, CancellationToken cancellationToken)
+    public async Task<ProblemHttpResult?> DeleteAsync(string clientId, AdminCaller caller, CancellationToken cancellationToken)
     {
         var (application, _, problem) = await ManagedAsync(clientId, cancellationToken);
         if (problem is not null)
@@ -145,11 +148,12 @@ public sealed class ClientDirectory(
         await applications.DeleteAsync(application!, cancellationToken);
         var cutoff = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds() + 1);
         await denylist.RevokeSubjectAsync(clientId, cutoff, cancellationToken);
+        Record(AuditEventTypes.ClientDeleted, clientId, caller);
         return null;
     }
 
     /// <summary>Gives a confidential client a new random secret; the old one stops working at once on every node.</summary>
-    public async Task<AdminOutcome<ClientSecretIssued>> RotateSecretAsync(string clientId, CancellationToken cancellationToken)
+    public async Task<AdminOutcome<ClientSecretIssued>> RotateSecretAsync(string clientId, AdminCaller caller, CancellationToken cancellationToken)
     {
         var (application, current, problem) = await ManagedAsync(clientId, cancellationToken);
         if (problem is not null)
@@ -165,10 +169,11 @@ public sealed class ClientDirectory(
         var secret = NewSecret();
         current.ClientSecret = secret;
         await applications.UpdateAsync(application!, current, cancellationToken);
+        Record(AuditEventTypes.ClientSecretRotated, clientId, caller);
         return new ClientSecretIssued(clientId, secret);
     }
 
-    private ProblemHttpResult? Refuse(string clientId, ClientOptions client, ClaimsPrincipal caller)
+    private ProblemHttpResult? Refuse(string clientId, ClientOptions client, AdminCaller caller)
     {
         var settings = options.Value;
         var registered = server.CurrentValue.Resources;
@@ -183,7 +188,7 @@ public sealed class ClientDirectory(
         }
 
         var notHeld = client.Scopes.FirstOrDefault(scope =>
-            AdminScopes.IsAdminScope(scope) && !caller.HasScope(AdminScopes.All) && !caller.HasScope(scope));
+            AdminScopes.IsAdminScope(scope) && !caller.Http.User.HasScope(AdminScopes.All) && !caller.Http.User.HasScope(scope));
         return notHeld is null
             ? null
             : ClientErrors.AdminScopeNotHeld.Problem($"scopes: '{notHeld}' is not among the scopes of the caller's token.",
@@ -201,7 +206,7 @@ public sealed class ClientDirectory(
 
         var current = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(current, application, cancellationToken);
-        return SourceOf(current) == ClientSources.AdminApi
+        return SourceOf(clientId) == ClientSources.AdminApi
             ? (application, current, null)
             : (null, null, ClientErrors.FromConfiguration.Problem($"'{clientId}' comes from {GatehouseOptions.Section}:Clients:{clientId}."));
     }
@@ -216,8 +221,8 @@ public sealed class ClientDirectory(
         return View(descriptor.ClientId ?? "", descriptor);
     }
 
-    private static ClientView View(string clientId, OpenIddictApplicationDescriptor descriptor) =>
-        ClientView.From(clientId, ClientRegistration.FromDescriptor(descriptor), SourceOf(descriptor));
+    private ClientView View(string clientId, OpenIddictApplicationDescriptor descriptor) =>
+        ClientView.From(clientId, ClientRegistration.FromDescriptor(descriptor), SourceOf(clientId));
 
     private static OpenIddictApplicationDescriptor Describe(string clientId, ClientOptions client)
     {
@@ -226,11 +231,16 @@ public sealed class ClientDirectory(
         return descriptor;
     }
 
-    private static string SourceOf(OpenIddictApplicationDescriptor descriptor) =>
-        descriptor.Properties.TryGetValue(ConfiguredRegistrations.SourceProperty, out var source)
-        && source.ValueKind == JsonValueKind.String && source.GetString() == ClientSources.AdminApi
-            ? ClientSources.AdminApi
-            : ClientSources.Configuration;
+    /// <summary>
+    /// Configuration owns the clients it defines now (it rewrites them at every start); any other client,
+    /// including one that configuration defined once and no longer does, is this API's to manage.
+    /// </summary>
+    private string SourceOf(string clientId) =>
+        options.Value.Clients.ContainsKey(clientId) ? ClientSources.Configuration : ClientSources.AdminApi;
+
+    /// <summary>Audited under the calling client (and person), naming the changed client.</summary>
+    private void Record(string type, string clientId, AdminCaller caller) =>
+        audit.Record(type, null, caller.ClientId, caller.IpAddress, "client:" + clientId, caller.ActorUserId);
 
     private static string NewSecret() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(SecretBytes));
 }

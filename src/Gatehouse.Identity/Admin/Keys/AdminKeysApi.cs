@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -44,10 +45,13 @@ public static class AdminKeysApi
         TypedResults.Ok(new SigningKeyList(await ViewsAsync(db, ring, time, cancellationToken)));
 
     private static async Task<Created<SigningKeyView>> RotateAsync(
-        GatehouseDbContext db, ServerKeyRing ring, ISigningKeyChanges changes, TimeProvider time, CancellationToken cancellationToken)
+        GatehouseDbContext db, ServerKeyRing ring, ISigningKeyChanges changes, AuditLog audit, TimeProvider time, HttpContext http)
     {
+        var cancellationToken = http.RequestAborted;
         var created = await ring.RotateSigningKeyAsync(db, cancellationToken);
         await changes.PublishAsync(cancellationToken);
+        var caller = AdminCaller.Of(http);
+        audit.Record(AuditEventTypes.SigningKeyRotated, null, caller.ClientId, caller.IpAddress, "signing_key:" + created.Id, caller.ActorUserId);
         var view = (await ViewsAsync(db, ring, time, cancellationToken)).First(key => key.KeyId == created.Id);
         return TypedResults.Created($"/admin/keys#{created.Id}", view);
     }

@@ -62,7 +62,16 @@ public sealed partial class AdminRoles(
             return AccountErrors.Field("name", "is taken by another role.", AdminProblems.RoleExists);
         }
 
-        var created = await roles.CreateAsync(new GatehouseRole(name));
+        IdentityResult created;
+        try
+        {
+            created = await roles.CreateAsync(new GatehouseRole(name));
+        }
+        catch (DbUpdateException)
+        {
+            created = IdentityResult.Failed(new IdentityErrorDescriber().DuplicateRoleName(name));
+        }
+
         if (!created.Succeeded)
         {
             // Another request created it in between: the unique index on the name refused this one.

@@ -87,7 +87,7 @@ public sealed class AdminUsers(
         var email = request.Email!;
         if (await users.FindByEmailAsync(email) is not null)
         {
-            return AccountErrors.Field("email", "belongs to another user.", AccountErrors.EmailTaken);
+            return EmailTaken();
         }
 
         var user = new GatehouseUser
@@ -112,7 +112,17 @@ public sealed class AdminUsers(
             user.PasswordHash = users.PasswordHasher.HashPassword(user, password);
         }
 
-        var created = await users.CreateAsync(user);
+        IdentityResult created;
+        try
+        {
+            created = await users.CreateAsync(user);
+        }
+        catch (DbUpdateException)
+        {
+            // Another request took the address between the uniqueness check and the insert: the unique index refused this one.
+            return EmailTaken();
+        }
+
         if (!created.Succeeded)
         {
             return SaveProblem(created);
@@ -138,7 +148,7 @@ public sealed class AdminUsers(
         {
             if (await users.FindByEmailAsync(email) is { } other && other.Id != user.Id)
             {
-                return AccountErrors.Field("email", "belongs to another user.", AccountErrors.EmailTaken);
+                return EmailTaken();
             }
 
             user.Email = email;
@@ -168,7 +178,16 @@ public sealed class AdminUsers(
 
         if (changed.Count > 0)
         {
-            var saved = await users.UpdateAsync(user);
+            IdentityResult saved;
+            try
+            {
+                saved = await users.UpdateAsync(user);
+            }
+            catch (DbUpdateException)
+            {
+                return EmailTaken();
+            }
+
             if (!saved.Succeeded)
             {
                 return SaveProblem(saved);
@@ -213,6 +232,8 @@ public sealed class AdminUsers(
             .ToDictionary(group => group.Key, group => group.Select(link => link.Name!).Order(StringComparer.Ordinal).ToList());
     }
 
+    private static ProblemHttpResult EmailTaken() => AccountErrors.Field("email", "belongs to another user.", AccountErrors.EmailTaken);
+
     /// <summary>A refused save: a duplicate address (a race with another request) is a 409, anything else names the email field.</summary>
     private static ProblemHttpResult SaveProblem(IdentityResult result)
     {
@@ -220,7 +241,7 @@ public sealed class AdminUsers(
         var duplicate = result.Errors.Any(e => e.Code is nameof(describer.DuplicateEmail) or nameof(describer.DuplicateUserName));
         var message = string.Join(" ", result.Errors.Select(e => e.Description));
         return duplicate
-            ? AccountErrors.Field("email", "belongs to another user.", AccountErrors.EmailTaken)
+            ? EmailTaken()
             : AccountErrors.Field("email", message);
     }
 }

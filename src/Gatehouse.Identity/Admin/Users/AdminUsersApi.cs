@@ -21,7 +21,10 @@ public static class AdminUsersApi
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         users.MapGet("/", ListAsync)
-            .WithSummary("List users, oldest first, filtered by email prefix, display name, status or role; paged with page_token.");
+            .WithSummary("List users, oldest first, filtered by email prefix, display name, status or role; paged with page_token.")
+            .WithDescription("Query parameters, all optional: email (prefix, any case), display_name (contained, any case), "
+                + "status (active, banned or deleted), role (a role name), page_size (1 to 200, default 50), "
+                + "page_token (the next_page_token of the previous page).");
         users.MapGet("/{id}", GetAsync).WithSummary("One user.");
         users.MapPost("/", CreateAsync).Accepts<CreateUserRequest>("application/json").ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Create a user, with a password or with an emailed code to choose one.");

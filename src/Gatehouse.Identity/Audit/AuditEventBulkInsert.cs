@@ -33,18 +33,21 @@ internal static class AuditEventBulkInsert
         }
     }
 
-    private static (string Table, string[] Columns) Names(GatehouseDbContext db)
+    /// <summary>The table and every stored property but the generated key, from the model.</summary>
+    private static (string Table, IReadOnlyList<(string Column, IProperty Property)> Columns) Names(GatehouseDbContext db)
     {
         var entity = db.Model.FindEntityType(typeof(AuditEvent))!;
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        string Column(string property) => entity.FindProperty(property)!.GetColumnName(table)!;
         return (entity.GetTableName()!,
         [
-            Column(nameof(AuditEvent.OccurredAt)), Column(nameof(AuditEvent.Type)), Column(nameof(AuditEvent.UserId)),
-            Column(nameof(AuditEvent.ClientId)), Column(nameof(AuditEvent.IpAddress)), Column(nameof(AuditEvent.Reason)),
-            Column(nameof(AuditEvent.Count)),
+            .. entity.GetProperties()
+                .Where(property => !property.IsPrimaryKey())
+                .Select(property => (property.GetColumnName(table)!, property)),
         ]);
     }
+
+    private static string ColumnList(IReadOnlyList<(string Column, IProperty Property)> columns) =>
+        string.Join(", ", columns.Select(c => $"\"{c.Column}\""));
 
     private static async Task CopyAsync(GatehouseDbContext db, IReadOnlyList<AuditEvent> batch, CancellationToken cancellationToken)
     {
@@ -54,17 +57,20 @@ internal static class AuditEventBulkInsert
         {
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             await using var import = await connection.BeginBinaryImportAsync(
-                $"COPY \"{table}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+                $"COPY \"{table}\" ({ColumnList(columns)}) FROM STDIN (FORMAT BINARY)", cancellationToken);
             foreach (var entry in batch)
             {
                 await import.StartRowAsync(cancellationToken);
-                await import.WriteAsync(entry.OccurredAt, NpgsqlDbType.TimestampTz, cancellationToken);
-                await import.WriteAsync(entry.Type, NpgsqlDbType.Varchar, cancellationToken);
-                await WriteAsync(import, entry.UserId, NpgsqlDbType.Uuid, cancellationToken);
-                await WriteAsync(import, entry.ClientId, NpgsqlDbType.Varchar, cancellationToken);
-                await WriteAsync(import, entry.IpAddress, NpgsqlDbType.Varchar, cancellationToken);
-                await WriteAsync(import, entry.Reason, NpgsqlDbType.Varchar, cancellationToken);
-                await import.WriteAsync(entry.Count, NpgsqlDbType.Integer, cancellationToken);
+                foreach (var (_, property) in columns)
+                {
+                    switch (property.GetGetter().GetClrValue(entry))
+                    {
+                        case null: await import.WriteNullAsync(cancellationToken); break;
+                        case DateTime time: await import.WriteAsync(time, NpgsqlDbType.TimestampTz, cancellationToken); break;
+                        case string text: await import.WriteAsync(text, NpgsqlDbType.Varchar, cancellationToken); break;
+                        case var value: await import.WriteAsync(value, cancellationToken); break;
+                    }
+                }
             }
 
             await import.CompleteAsync(cancellationToken);
@@ -74,9 +80,6 @@ internal static class AuditEventBulkInsert
             await db.Database.CloseConnectionAsync();
         }
     }
-
-    private static Task WriteAsync<T>(NpgsqlBinaryImporter import, T? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
-        value is null ? import.WriteNullAsync(cancellationToken) : import.WriteAsync(value, type, cancellationToken);
 
     private static async Task InsertAsync(GatehouseDbContext db, IReadOnlyList<AuditEvent> batch, CancellationToken cancellationToken)
     {
@@ -88,20 +91,24 @@ internal static class AuditEventBulkInsert
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             await using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
-            insert.CommandText = $"INSERT INTO \"{table}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) " +
+            insert.CommandText = $"INSERT INTO \"{table}\" ({ColumnList(columns)}) " +
                                  $"VALUES ({string.Join(", ", columns.Select((_, i) => "$p" + i))})";
             var parameters = columns.Select((_, i) => insert.Parameters.Add(new SqliteParameter("$p" + i, null))).ToArray();
             insert.Prepare();
             foreach (var entry in batch)
             {
-                // The formats EF Core's SQLite provider writes: ISO text for times, upper-case text for GUIDs.
-                parameters[0].Value = entry.OccurredAt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
-                parameters[1].Value = entry.Type;
-                parameters[2].Value = entry.UserId is { } userId ? userId.ToString().ToUpperInvariant() : DBNull.Value;
-                parameters[3].Value = (object?)entry.ClientId ?? DBNull.Value;
-                parameters[4].Value = (object?)entry.IpAddress ?? DBNull.Value;
-                parameters[5].Value = (object?)entry.Reason ?? DBNull.Value;
-                parameters[6].Value = entry.Count;
+                for (var i = 0; i < columns.Count; i++)
+                {
+                    // The formats EF Core's SQLite provider writes: ISO text for times, upper-case text for GUIDs.
+                    parameters[i].Value = columns[i].Property.GetGetter().GetClrValue(entry) switch
+                    {
+                        null => DBNull.Value,
+                        DateTime time => time.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture),
+                        Guid id => id.ToString().ToUpperInvariant(),
+                        var value => value,
+                    };
+                }
+
                 await insert.ExecuteNonQueryAsync(cancellationToken);
             }
 

@@ -30,6 +30,7 @@ public sealed class AdminApiDocumentTests(GatehouseFixture fixture) : IClassFixt
         }
 
         Assert.All(paths.EnumerateObject(), path => Assert.StartsWith("/admin/", path.Name));
+        Assert.Contains("page_token", paths.GetProperty("/admin/clients").GetProperty("get").GetProperty("description").GetString());
         var create = paths.GetProperty("/admin/clients").GetProperty("post");
         Assert.True(create.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.True(create.GetProperty("responses").TryGetProperty("409", out _));

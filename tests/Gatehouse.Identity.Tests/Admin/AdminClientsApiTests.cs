@@ -215,32 +215,46 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         var spa = AdminCalls.NewClientId("listed-spa");
         (await admin.PostJsonAsync("/admin/clients", AdminCalls.SpaClient(spa, "https://listed.example/cb", "https://listed.example/out"))).Dispose();
 
-        var all = await (await admin.GetAsync("/admin/clients?limit=200", Cancel)).ReadJsonAsync();
-        var items = all.GetProperty("items").EnumerateArray().ToList();
+        var all = await (await admin.GetAsync("/admin/clients?page_size=200", Cancel)).ReadJsonAsync();
+        var items = all.GetProperty("clients").EnumerateArray().ToList();
         var ids = items.Select(item => item.GetProperty("client_id").GetString()!).ToList();
         Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
         Assert.Contains(spa, ids);
+        Assert.Equal(JsonValueKind.Null, all.GetProperty("next_page_token").ValueKind);
         var orders = items.Single(item => item.GetProperty("client_id").GetString() == GatehouseApp.OrdersClient);
         Assert.Equal("configuration", orders.GetProperty("source").GetString());
 
-        var page = await (await admin.GetAsync("/admin/clients?offset=1&limit=2", Cancel)).ReadJsonAsync();
-        Assert.Equal(ids.Skip(1).Take(2), page.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("client_id").GetString()));
-        Assert.Equal(all.GetProperty("total").GetInt32(), page.GetProperty("total").GetInt32());
+        // Page by page, two at a time, the same clients in the same order.
+        var paged = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await (await admin.GetAsync("/admin/clients?page_size=2" + (token is null ? "" : "&page_token=" + token), Cancel)).ReadJsonAsync();
+            var clients = page.GetProperty("clients").EnumerateArray().Select(item => item.GetProperty("client_id").GetString()!).ToList();
+            Assert.InRange(clients.Count, 1, 2);
+            paged.AddRange(clients);
+            token = page.GetProperty("next_page_token").GetString();
+        }
+        while (token is not null);
 
-        var publics = await (await admin.GetAsync("/admin/clients?type=public&limit=200", Cancel)).ReadJsonAsync();
-        Assert.All(publics.GetProperty("items").EnumerateArray(), item => Assert.Equal("public", item.GetProperty("type").GetString()));
-        var spas = await (await admin.GetAsync("/admin/clients?kind=spa&limit=200", Cancel)).ReadJsonAsync();
-        var listedSpa = spas.GetProperty("items").EnumerateArray().Single(item => item.GetProperty("client_id").GetString() == spa);
+        Assert.Equal(ids, paged);
+
+        var publics = await (await admin.GetAsync("/admin/clients?type=public&page_size=200", Cancel)).ReadJsonAsync();
+        Assert.All(publics.GetProperty("clients").EnumerateArray(), item => Assert.Equal("public", item.GetProperty("type").GetString()));
+        var spas = await (await admin.GetAsync("/admin/clients?kind=spa&page_size=200", Cancel)).ReadJsonAsync();
+        var listedSpa = spas.GetProperty("clients").EnumerateArray().Single(item => item.GetProperty("client_id").GetString() == spa);
         Assert.Equal(["https://listed.example"], listedSpa.GetProperty("cors_origins").EnumerateArray().Select(origin => origin.GetString()));
     }
 
     [Theory]
     [InlineData("type=spa", "type")]
+    [InlineData("type=public&type=confidential", "type")]
     [InlineData("kind=robot", "kind")]
-    [InlineData("offset=-1", "offset")]
-    [InlineData("offset=abc", "offset")]
-    [InlineData("limit=0", "limit")]
-    [InlineData("limit=100000", "limit")]
+    [InlineData("page_token=not-a-token!", "page_token")]
+    [InlineData("page_token=YSBi", "page_token")]
+    [InlineData("page_size=abc", "page_size")]
+    [InlineData("page_size=0", "page_size")]
+    [InlineData("page_size=100000", "page_size")]
     public async Task List_WithABadParameter_Answers400NamingIt(string query, string field)
     {
         var admin = await fixture.App.ConsoleAsync();

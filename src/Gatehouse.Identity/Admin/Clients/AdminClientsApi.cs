@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gatehouse.Identity.Accounts;
 using Gatehouse.Identity.Configuration;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,7 +21,9 @@ public static class AdminClientsApi
             });
 
         clients.MapGet("/", ListAsync)
-            .WithSummary("List clients, ordered by client id; filter by type (public, confidential) or kind (spa, native, web, service).");
+            .WithSummary("List clients in client-id order, filtered by type (public, confidential) or kind (spa, native, web, service); paged with page_token.")
+            .WithDescription("Query parameters, all optional: type (public or confidential), kind (spa, native, web or service), "
+                + $"page_size (1 to {AdminQuery.MaxPageSize}, default {AdminQuery.DefaultPageSize}), page_token (the next_page_token of the previous page).");
         clients.MapGet("/{clientId}", GetAsync).WithSummary("Read one client's registration (never its secret).");
         clients.MapPost("/", CreateAsync).Accepts<ClientRequest>("application/json")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -40,30 +41,31 @@ public static class AdminClientsApi
         return clients;
     }
 
-    private static async Task<Results<Ok<ClientPage>, ProblemHttpResult>> ListAsync(
-        string? type, string? kind, string? offset, string? limit, ClientDirectory directory, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ClientPage>, ProblemHttpResult>> ListAsync(HttpContext http, ClientDirectory directory)
     {
+        var query = new AdminQuery(http.Request.Query);
+        var type = query.Text("type");
         if (type is not null && type is not (ClientKinds.Public or ClientKinds.Confidential))
         {
-            return AccountErrors.Field("type", $"is '{type}'; use '{ClientKinds.Public}' or '{ClientKinds.Confidential}'.");
+            query.Fail("type", $"is '{type}'; use '{ClientKinds.Public}' or '{ClientKinds.Confidential}'.");
         }
 
+        var kind = query.Text("kind");
         if (kind is not null && !ClientListKinds.All.Contains(kind))
         {
-            return AccountErrors.Field("kind", $"is '{kind}'; use one of {string.Join(", ", ClientListKinds.All)}.");
+            query.Fail("kind", $"is '{kind}'; use one of {string.Join(", ", ClientListKinds.All)}.");
         }
 
-        if (!TryReadNumber(offset, 0, 0, int.MaxValue, out var skip))
+        var pageSize = query.PageSize();
+        string? after = null;
+        if (query.Text("page_token") is { } token && (after = ClientPageToken.Read(token)) is null)
         {
-            return AccountErrors.Field("offset", "must be a whole number, 0 or more.");
+            query.Fail("page_token", "is not a page token from this list.");
         }
 
-        if (!TryReadNumber(limit, 50, 1, ClientDirectory.MaxPageSize, out var take))
-        {
-            return AccountErrors.Field("limit", $"must be a whole number from 1 to {ClientDirectory.MaxPageSize}.");
-        }
-
-        return TypedResults.Ok(await directory.ListAsync(type, kind, skip, take, cancellationToken));
+        return query.Problem is { } problem
+            ? problem
+            : TypedResults.Ok(await directory.ListAsync(type, kind, after, pageSize, http.RequestAborted));
     }
 
     private static async Task<Results<Ok<ClientView>, ProblemHttpResult>> GetAsync(
@@ -107,12 +109,5 @@ public static class AdminClientsApi
     {
         var outcome = await directory.RotateSecretAsync(clientId, AdminCaller.Of(http), http.RequestAborted);
         return outcome.Problem is { } problem ? problem : TypedResults.Ok(outcome.Value);
-    }
-
-    private static bool TryReadNumber(string? text, int fallback, int min, int max, out int value)
-    {
-        value = fallback;
-        return text is null
-            || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max);
     }
 }

@@ -167,12 +167,10 @@ public static class ClientSources
     public const string AdminApi = "admin";
 }
 
-/// <summary>One page of clients, ordered by client id.</summary>
+/// <summary>One page of clients, ordered by client id; <c>next_page_token</c> is null on the last page.</summary>
 public sealed record ClientPage(
-    [property: JsonPropertyName("items")] IReadOnlyList<ClientView> Items,
-    [property: JsonPropertyName("total")] int Total,
-    [property: JsonPropertyName("offset")] int Offset,
-    [property: JsonPropertyName("limit")] int Limit);
+    [property: JsonPropertyName("clients")] IReadOnlyList<ClientView> Clients,
+    [property: JsonPropertyName("next_page_token")] string? NextPageToken);
 
 /// <summary>A newly created client with its secret, shown this once (confidential clients only).</summary>
 public sealed record ClientCreated(

@@ -14,6 +14,30 @@ using OpenIddict.Server;
 
 namespace Gatehouse.Identity.Admin.Clients;
 
+/// <summary>The opaque page token of the client list: the last client id of the page, base64url-encoded.</summary>
+public static class ClientPageToken
+{
+    public static string Of(string clientId) => Base64UrlEncoder.Encode(clientId);
+
+    /// <summary>The client id a token stands for, or null when it is not a token of this list.</summary>
+    public static string? Read(string token)
+    {
+        try
+        {
+            var clientId = Base64UrlEncoder.Decode(token);
+            return ClientRules.IsClientId(clientId) ? clientId : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+}
+
 /// <summary>A result or the problem that stands in its way.</summary>
 public readonly record struct AdminOutcome<T>(T? Value, ProblemHttpResult? Problem)
 {
@@ -39,22 +63,23 @@ public sealed class ClientDirectory(
     /// <summary>Random bytes in a generated secret (base64url: 43 characters).</summary>
     public const int SecretBytes = 32;
 
-    public const int MaxPageSize = 200;
-
-    public async Task<ClientPage> ListAsync(string? type, string? kind, int offset, int limit, CancellationToken cancellationToken)
+    /// <summary>Clients after <paramref name="after"/> (a client id, exclusive) in client-id order, filtered.</summary>
+    public async Task<ClientPage> ListAsync(string? type, string? kind, string? after, int pageSize, CancellationToken cancellationToken)
     {
         var views = new List<ClientView>();
         await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
         {
             var view = await ViewAsync(application, cancellationToken);
-            if ((type is null || view.Type == type) && (kind is null || view.Kind == kind))
+            if ((type is null || view.Type == type) && (kind is null || view.Kind == kind)
+                && (after is null || string.CompareOrdinal(view.ClientId, after) > 0))
             {
                 views.Add(view);
             }
         }
 
         views.Sort((left, right) => string.CompareOrdinal(left.ClientId, right.ClientId));
-        return new ClientPage([.. views.Skip(offset).Take(limit)], views.Count, offset, limit);
+        var page = views.Take(pageSize).ToList();
+        return new ClientPage(page, views.Count > pageSize ? ClientPageToken.Of(page[^1].ClientId) : null);
     }
 
     public async Task<ClientView?> FindAsync(string clientId, CancellationToken cancellationToken) =>

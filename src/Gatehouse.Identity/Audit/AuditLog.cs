@@ -220,16 +220,10 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
                 {
                     await using var scope = scopes.CreateAsyncScope();
                     var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
-                    foreach (var entry in batch)
-                    {
-                        entry.Id = 0;
-                    }
-
-                    db.AuditEvents.AddRange(batch);
-                    await db.SaveInOneRoundTripAsync(cancellationToken);
+                    await AuditEventBulkInsert.WriteAsync(db, batch, cancellationToken);
                     break;
                 }
-                catch (Exception exception) when (exception is DbUpdateException or InvalidOperationException && attempt < 5 && !cancellationToken.IsCancellationRequested)
+                catch (Exception exception) when (exception is DbUpdateException or InvalidOperationException or System.Data.Common.DbException && attempt < 5 && !cancellationToken.IsCancellationRequested)
                 {
                     LogWriteRetry(logger, batch.Count, attempt, exception);
                     await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);

@@ -144,7 +144,7 @@ public sealed class BackChannelLogoutDeliveryTests
     {
         await using var receiver = await LogoutReceiver.StartAsync(refusals: int.MaxValue);
         await using var storage = await TestStorage.CreateAsync();
-        await using var app = Start(storage, receiver, giveUpAfter: "00:00:01");
+        await using var app = Start(storage, receiver, giveUpAfter: "00:00:03");
 
         await SignInAndOutAsync(app);
 

@@ -13,7 +13,12 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ; 100 on every Linux this runs on
 
-    public sealed record Sample(double Service, double Postgres, double Redis, double Driver, double MachineBusy, double MachineIdle);
+    /// <summary>
+    /// One reading. <c>ServiceFaults</c> and <c>DriverFaults</c> are minor page faults so far (each one a fresh
+    /// page the kernel maps and zeroes, as when a hash's working memory is allocated anew).
+    /// </summary>
+    public sealed record Sample(double Service, double Postgres, double Redis, double Driver, double MachineBusy, double MachineIdle,
+        long ServiceFaults, long DriverFaults);
 
     public Sample Take() => new(
         Seconds(servicePid, withChildren: false),
@@ -21,7 +26,9 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         Seconds(redisPid, withChildren: false),
         Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
         MachineSeconds(busy: true),
-        MachineSeconds(busy: false));
+        MachineSeconds(busy: false),
+        servicePid is { } service && Stat(service) is { } stat ? stat.MinorFaults : 0,
+        Stat(Environment.ProcessId)?.MinorFaults ?? 0);
 
     /// <summary>
     /// Waits until the idle service spends under 5% of one core for two seconds running (after a burst of new
@@ -87,7 +94,9 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         var busy = after.MachineBusy - before.MachineBusy;
         var idle = after.MachineIdle - before.MachineIdle;
         var share = busy + idle > 0 ? busy / (busy + idle) : 0;
-        return $"CPU ms per operation: {string.Join(", ", parts)}; cores busy {share:P0}";
+        var faults = servicePid is null ? "" : $"service {(after.ServiceFaults - before.ServiceFaults) / operations:N0}, ";
+        return $"CPU ms per operation: {string.Join(", ", parts)}; cores busy {share:P0}; "
+               + $"minor page faults per operation: {faults}driver {(after.DriverFaults - before.DriverFaults) / operations:N0}";
     }
 
     private double PostgresSeconds()
@@ -113,7 +122,7 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
     private static double Seconds(int? pid, bool withChildren) =>
         pid is { } id && Stat(id) is { } stat ? stat.Seconds + (withChildren ? stat.ChildSeconds : 0) : 0;
 
-    private sealed record ProcessStat(int ParentPid, double Seconds, double ChildSeconds);
+    private sealed record ProcessStat(int ParentPid, double Seconds, double ChildSeconds, long MinorFaults);
 
     private static ProcessStat? Stat(int pid)
     {
@@ -134,7 +143,7 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         // The command name is in parentheses and may hold spaces; the fields after it are plain numbers.
         var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
         long Field(int number) => long.Parse(fields[number - 3], CultureInfo.InvariantCulture);
-        return new ProcessStat((int)Field(4), (Field(14) + Field(15)) / TicksPerSecond, (Field(16) + Field(17)) / TicksPerSecond);
+        return new ProcessStat((int)Field(4), (Field(14) + Field(15)) / TicksPerSecond, (Field(16) + Field(17)) / TicksPerSecond, Field(10));
     }
 
     private static double MachineSeconds(bool busy)

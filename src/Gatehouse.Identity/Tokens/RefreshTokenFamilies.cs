@@ -131,6 +131,22 @@ public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<Gatehou
         return revoked;
     }
 
+    /// <summary>Ends every live session of one client, publishing each so resource servers refuse its access tokens.</summary>
+    public async Task<int> RevokeClientAsync(string clientId, string reason, CancellationToken cancellationToken)
+    {
+        var live = await db.RefreshTokenFamilies.AsNoTracking()
+            .Where(f => f.ClientId == clientId && f.RevokedAt == null)
+            .Select(f => f.Id)
+            .ToListAsync(cancellationToken);
+        var revoked = 0;
+        foreach (var familyId in live)
+        {
+            revoked += await RevokeFamilyAsync(familyId, reason, cancellationToken) ? 1 : 0;
+        }
+
+        return revoked;
+    }
+
     /// <summary>Revokes every live family of a user; returns how many.</summary>
     public async Task<int> RevokeUserAsync(Guid userId, string reason, CancellationToken cancellationToken)
     {

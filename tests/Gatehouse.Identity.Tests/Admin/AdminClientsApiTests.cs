@@ -185,6 +185,53 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     }
 
     [Fact]
+    public async Task DeletedClient_SignInsOfItsUsers_GoOnTheRevocationFeed()
+    {
+        const string password = "a long passphrase for the deleted client";
+        const string redirect = "https://first-party.example/callback";
+        var admin = await fixture.App.ConsoleAsync();
+        var clientId = AdminCalls.NewClientId("first-party");
+        var registration = new Dictionary<string, object?>
+        {
+            ["client_id"] = clientId,
+            ["type"] = "confidential",
+            ["first_party"] = true,
+            ["allow_accounts_api"] = true,
+            ["grant_types"] = new[] { "authorization_code", "refresh_token" },
+            ["redirect_uris"] = new[] { redirect },
+            ["scopes"] = new[] { "openid", "offline_access", "images.read" },
+        };
+        using var created = await admin.PostJsonAsync("/admin/clients", registration);
+        var body = await created.Content.ReadAsStringAsync(Cancel);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, body);
+        var secret = JsonDocument.Parse(body).RootElement.GetProperty("client_secret").GetString()!;
+        var email = Accounts.AccountApi.NewEmail();
+        await Accounts.AccountApi.CreateUserAsync(fixture.App, email, password);
+
+        // One account-API session (sid: its refresh-token family) and one code-flow sign-in (sid: its authorization).
+        var pair = await new Accounts.AccountApi(fixture.App.CreateClient(), clientId, secret).SignInAsync(email, password);
+        using var browser = BrowserFlow.For(fixture.App);
+        var (code, _) = await browser.GetCodeAsync(browser.AuthorizeUrl(clientId, redirect, "openid offline_access images.read"), consent: false, email, password);
+        using var redeemed = await browser.RedeemAsync(code, clientId, redirect, secret);
+        var codeFlowToken = (await BrowserFlow.TokensAsync(redeemed)).GetProperty("access_token").GetString()!;
+        var sessions = new[] { pair.AccessToken, codeFlowToken }
+            .Select(token => new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).GetClaim("sid").Value)
+            .ToList();
+        Assert.Equal(2, sessions.Distinct().Count());
+        var feed = fixture.App.Services.GetRequiredService<Gatehouse.Identity.Feeds.IEventLog<Gatehouse.ResourceServer.Revocation.RevocationEvent>>();
+        var cursor = await feed.CurrentCursorAsync(Cancel);
+
+        using var deleted = await admin.DeleteAsync($"/admin/clients/{clientId}", Cancel);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        var read = await feed.ReadAsync(cursor, TimeSpan.Zero, Cancel);
+        foreach (var sid in sessions)
+        {
+            Assert.Contains(read.Events, e => e.SessionId == sid && e.Reason == "client_deleted");
+        }
+    }
+
+    [Fact]
     public async Task Replace_ChangesTheRegistration_KeepsTheSecret_AndTakesEffectAtOnce()
     {
         var admin = await fixture.App.ConsoleAsync();

@@ -54,12 +54,18 @@ public readonly record struct AdminOutcome<T>(T? Value, ProblemHttpResult? Probl
 /// </summary>
 public sealed class ClientDirectory(
     IOpenIddictApplicationManager applications,
+    IServiceScopeFactory scopes,
+    Tokens.RefreshTokenFamilies families,
+    SessionRevocations sessions,
     IAccessTokenDenylist denylist,
     AuditLog audit,
     IOptions<GatehouseOptions> options,
     IOptionsMonitor<OpenIddictServerOptions> server,
     TimeProvider time)
 {
+    /// <summary>Why the sessions of a deleted client are revoked, as the feed says it.</summary>
+    public const string ClientDeletedReason = "client_deleted";
+
     /// <summary>Random bytes in a generated secret (base64url: 43 characters).</summary>
     public const int SecretBytes = 32;
 
@@ -158,8 +164,8 @@ public sealed class ClientDirectory(
 
     /// <summary>
     /// Deletes the client with its authorizations and stored tokens (refresh, reference and codes), and
-    /// refuses every access token issued to it as a service (subject = client id) from now on, here and,
-    /// through the revocation feed, at every resource server.
+    /// refuses every access token issued to it, as a service (subject = client id) or for a user (the
+    /// sign-in's sid), from now on, here and, through the revocation feed, at every resource server.
     /// </summary>
     public async Task<ProblemHttpResult?> DeleteAsync(string clientId, AdminCaller caller, CancellationToken cancellationToken)
     {
@@ -169,12 +175,49 @@ public sealed class ClientDirectory(
             return problem;
         }
 
-        // OpenIddict's store deletes the application's authorizations and tokens with it, in one transaction.
+        // The client's sign-ins, noted before OpenIddict's store deletes its authorizations and tokens
+        // with it (in one transaction): their access tokens carry the authorization id as sid.
+        var signIns = await AuthorizationIdsAsync(application!, cancellationToken);
+
         await applications.DeleteAsync(application!, cancellationToken);
         var cutoff = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds() + 1);
         await denylist.RevokeSubjectAsync(clientId, cutoff, cancellationToken);
+
+        // Access tokens the client obtained for users are refused by resource servers too: every code-flow
+        // sign-in and every account-API session (refresh-token family) of the client goes on the feed.
+        foreach (var id in signIns)
+        {
+            await sessions.PublishAsync(id, ClientDeletedReason, cancellationToken);
+        }
+
+        await families.RevokeClientAsync(clientId, ClientDeletedReason, cancellationToken);
         Record(AuditEventTypes.ClientDeleted, clientId, caller);
         return null;
+    }
+
+    /// <summary>
+    /// The ids of the client's authorizations, read through a scope of their own: entities tracked by this
+    /// request's context would make the store's cascading delete fail as a concurrency conflict.
+    /// </summary>
+    private async Task<List<string>> AuthorizationIdsAsync(object application, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        if (await applications.GetIdAsync(application, cancellationToken) is not { Length: > 0 } applicationId)
+        {
+            return ids;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
+        await foreach (var authorization in authorizations.FindByApplicationIdAsync(applicationId, cancellationToken))
+        {
+            if (await authorizations.GetIdAsync(authorization, cancellationToken) is { Length: > 0 } id)
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
     }
 
     /// <summary>Gives a confidential client a new random secret; the old one stops working at once on every node.</summary>

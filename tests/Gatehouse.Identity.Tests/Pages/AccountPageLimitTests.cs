@@ -38,8 +38,11 @@ public sealed class AccountPagePerIpLimitTests(TightPerIpLimitSession session) :
         {
             await page.GotoAsync("/Account/ForgotPassword");
             await page.GetByLabel("Email address").FillAsync(AccountApi.NewEmail());
-            await page.GetByRole(AriaRole.Button, new() { Name = "Send a code" }).ClickAsync();
-            await page.WaitForURLAsync("**/Account/ResetPassword?flow=*");
+            var posted = await page.RunAndWaitForResponseAsync(
+                () => page.GetByRole(AriaRole.Button, new() { Name = "Send a code" }).ClickAsync(),
+                response => response.Request.Method == "POST");
+            Assert.True(posted.Status is 302 or 303, $"form post {attempt + 1} of 3 answered {posted.Status}, not a redirect to the reset page");
+            await page.WaitForURLAsync("**/Account/ResetPassword?flow=*", new() { WaitUntil = WaitUntilState.Commit });
         }
 
         await page.GotoAsync("/Account/ForgotPassword");

@@ -22,7 +22,7 @@ public sealed class PasswordConfirmation(PasswordVerifier passwords, AccountLock
             return AccountErrors.AccountLocked.Problem();
         }
 
-        if (await passwords.VerifyAsync(user, password))
+        if (await passwords.VerifyAsync(user, password, call.CancellationToken))
         {
             return null;
         }

@@ -1,26 +1,36 @@
 using System.Security.Cryptography;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Passwords;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Gatehouse.Identity.Accounts;
 
 /// <summary>
-/// Checks passwords through <see cref="UserManager{TUser}"/> (which upgrades old hashes on success).
-/// For an unknown account it verifies against a dummy hash made once by the registered hasher, so the
-/// answer takes as long as for a real account and reveals nothing.
+/// Checks passwords with the registered hasher, on the hashing threads (<see cref="PasswordHashingThreads"/>),
+/// and stores a fresh hash when the stored one is outdated. For an unknown account it verifies against
+/// a dummy hash made once by the registered hasher, so the answer takes as long as for a real account
+/// and reveals nothing.
 /// </summary>
-public sealed class PasswordVerifier(UserManager<GatehouseUser> users, DummyPasswordHash dummy)
+public sealed class PasswordVerifier(GatehouseUserManager users, DummyPasswordHash dummy, PasswordHashingThreads hashing)
 {
-    public async Task<bool> VerifyAsync(GatehouseUser? user, string password)
+    public async Task<bool> VerifyAsync(GatehouseUser? user, string password, CancellationToken cancellationToken = default)
     {
-        if (user is null || string.IsNullOrEmpty(user.PasswordHash))
+        var hasher = users.PasswordHasher;
+        if (user?.PasswordHash is not { Length: > 0 } stored)
         {
-            users.PasswordHasher.VerifyHashedPassword(dummy.User, dummy.GetHash(users.PasswordHasher), password);
+            await hashing.RunAsync(() => hasher.VerifyHashedPassword(dummy.User, dummy.GetHash(hasher), password), cancellationToken);
             return false;
         }
 
-        return await users.CheckPasswordAsync(user, password);
+        var result = await hashing.RunAsync(() => hasher.VerifyHashedPassword(user, stored, password), cancellationToken);
+        if (result == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            var fresh = await hashing.RunAsync(() => hasher.HashPassword(user, password), cancellationToken);
+            await users.ReplaceOutdatedHashAsync(user, fresh);
+        }
+
+        return result != PasswordVerificationResult.Failed;
     }
 
     /// <summary>Runs every registered password validator (policy, common and breached passwords).</summary>

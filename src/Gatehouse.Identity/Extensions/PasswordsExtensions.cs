@@ -23,6 +23,7 @@ internal static class PasswordsExtensions
         }
 
         services.Replace(ServiceDescriptor.Singleton<IPasswordHasher<GatehouseUser>, Argon2PasswordHasher>());
+        services.TryAddSingleton<PasswordHashingThreads>();
         services.TryAddScoped<GatehouseUserManager>();
         services.Replace(ServiceDescriptor.Scoped<UserManager<GatehouseUser>>(provider => provider.GetRequiredService<GatehouseUserManager>()));
         services.RemoveAll<IPasswordValidator<GatehouseUser>>();

@@ -58,7 +58,18 @@ public sealed partial class GatehouseUserManager(
             return result;
         }
 
-        await store.SetPasswordHashAsync(user, PasswordHasher.HashPassword(user, password), CancellationToken);
+        await ReplaceOutdatedHashAsync(user, PasswordHasher.HashPassword(user, password));
+        return PasswordVerificationResult.Success;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="freshHash"/>, a current hash of the password the user just proved, in
+    /// place of an outdated one, keeping the security stamp (and so every session) as it is.
+    /// </summary>
+    public async Task ReplaceOutdatedHashAsync(GatehouseUser user, string freshHash)
+    {
+        ThrowIfDisposed();
+        await GetPasswordStore().SetPasswordHashAsync(user, freshHash, CancellationToken);
         var saved = await UpdateUserAsync(user);
         if (saved.Succeeded)
         {
@@ -69,9 +80,10 @@ public sealed partial class GatehouseUserManager(
             // The password was right all the same; the upgrade is tried again at the next sign-in.
             LogUpgradeFailed(Logger, user.Id, string.Join(", ", saved.Errors.Select(error => error.Code)));
         }
-
-        return PasswordVerificationResult.Success;
     }
+
+    private IUserPasswordStore<GatehouseUser> GetPasswordStore() =>
+        Store as IUserPasswordStore<GatehouseUser> ?? throw new NotSupportedException("The user store does not store passwords.");
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "Password hash of user {UserId} upgraded to the current Argon2id parameters")]
     private static partial void LogUpgraded(ILogger logger, Guid userId);

@@ -77,7 +77,7 @@ dotnet build "$REPO_ROOT/bench/Gatehouse.Benchmarks" -c Release --nologo -v quie
 
 PORT=$(free_port)
 say "starting Gatehouse on 127.0.0.1:$PORT"
-(cd "$WORK" && exec env \
+(cd "$WORK/gatehouse" && exec env \
   ASPNETCORE_URLS="http://127.0.0.1:$PORT" ASPNETCORE_ENVIRONMENT=Production \
   Logging__LogLevel__Default=Warning \
   Gatehouse__RequireHttps=false \

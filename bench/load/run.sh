@@ -181,7 +181,7 @@ start_gatehouse() {
     read -r -a extra <<<"$BENCH_GATEHOUSE_ENV"
     settings+=("${extra[@]}")
   fi
-  (cd "$WORK" && exec env "${settings[@]}" dotnet "$WORK/gatehouse/Gatehouse.Identity.dll") >"$WORK/gatehouse.log" 2>&1 &
+  (cd "$WORK/gatehouse" && exec env "${settings[@]}" dotnet "$WORK/gatehouse/Gatehouse.Identity.dll") >"$WORK/gatehouse.log" 2>&1 &
   GATEHOUSE_PID=$!
   wait_for_http Gatehouse "http://127.0.0.1:$port/health/ready" "$GATEHOUSE_PID" 90
 }

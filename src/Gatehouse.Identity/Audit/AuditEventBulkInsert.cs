@@ -18,7 +18,7 @@ internal static class AuditEventBulkInsert
 {
     public static async Task WriteAsync(GatehouseDbContext db, IReadOnlyList<AuditEvent> batch, CancellationToken cancellationToken)
     {
-        if (db.Database.IsNpgsql())
+        if (db is PostgreSqlGatehouseDbContext)
         {
             await CopyAsync(db, batch, cancellationToken);
         }

@@ -160,6 +160,13 @@ public sealed class KeyOptions
 
     /// <summary>How long a replaced key stays published (and accepted) so tokens it signed keep working.</summary>
     public TimeSpan RetentionPeriod { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>
+    /// How often each node compares its key ring with the database: it rotates keys whose rotation
+    /// period has passed, stops publishing keys whose retention has ended, and picks up a rotation
+    /// another node made, even one whose announcement it missed.
+    /// </summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 public sealed class RequestLimitOptions

@@ -61,6 +61,11 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
             problems.Add($"{root}:Keys:RotationPeriod is {options.Keys.RotationPeriod}; rotate keys at most once a day.");
         }
 
+        if (options.Keys.CheckInterval < TimeSpan.FromSeconds(1) || options.Keys.CheckInterval > TimeSpan.FromDays(1))
+        {
+            problems.Add($"{root}:Keys:CheckInterval is {options.Keys.CheckInterval}; use between 00:00:01 and 1.00:00:00.");
+        }
+
         if (options.Keys.RetentionPeriod < tokens.AccessTokenLifetime)
         {
             problems.Add($"{root}:Keys:RetentionPeriod is {options.Keys.RetentionPeriod}; it must be at least the access-token lifetime so issued tokens stay verifiable.");

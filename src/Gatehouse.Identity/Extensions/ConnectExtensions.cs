@@ -17,6 +17,8 @@ internal static class ConnectExtensions
     {
         services.AddSingleton<ServerKeyRing>();
         services.AddSingleton<SigningKeyReload>();
+        services.AddSingleton<ServerKeyMaintenance>();
+        services.AddHostedService(provider => provider.GetRequiredService<ServerKeyMaintenance>());
         services.AddSingleton<VerifiedSecretCache>();
         services.AddSingleton<ScopeResourceCatalog>();
         services.AddSingleton<TokenMetrics>();

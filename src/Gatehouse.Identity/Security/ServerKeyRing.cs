@@ -21,6 +21,9 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
     private IReadOnlyList<SecurityKey>? _signingKeys;
     private IReadOnlyList<SecurityKey>? _encryptionKeys;
     private IReadOnlyList<ServerKey>? _codeMacKeys;
+
+    /// <summary>The ids and retirement times of the keys last loaded, to compare with the database.</summary>
+    private string? _loaded;
     private string? _signingAlgorithm;
 
     /// <summary>Signing keys, the active one first.</summary>
@@ -52,6 +55,7 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
             .Where(key => key.RetiredAt == null || key.RetiredAt > publishedSince)
             .ToListAsync(cancellationToken);
 
+        _loaded = Fingerprint(keys.Select(key => (key.Id, key.RetiredAt)));
         _signingKeys = Order(keys, ServerKeyUse.Signing, signing).Select(ToSecurityKey).ToArray();
         _encryptionKeys = Order(keys, ServerKeyUse.Encryption, encryption).Select(ToSecurityKey).ToArray();
         _codeMacKeys = Order(keys, ServerKeyUse.CodeMac, codeMac).ToArray();
@@ -59,6 +63,41 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
 
         LogLoaded(logger, signing.Id, signing.Algorithm, _signingKeys.Count, _encryptionKeys.Count);
     }
+
+    /// <summary>
+    /// How the loaded ring stands against the database: current; stale (keys were rotated elsewhere, or a
+    /// retired key's publication has ended); or due for rotation (an active key reached its rotation
+    /// period, or the configured algorithm changed), which the next <see cref="LoadAsync"/> carries out.
+    /// </summary>
+    public async Task<KeyRingState> CompareAsync(GatehouseDbContext db, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow().UtcDateTime;
+        var publishedSince = now - settings.Keys.RetentionPeriod;
+        var stored = await db.ServerKeys.AsNoTracking()
+            .Where(key => key.RetiredAt == null || key.RetiredAt > publishedSince)
+            .Select(key => new { key.Id, key.Use, key.Algorithm, key.CreatedAt, key.RetiredAt })
+            .ToListAsync(cancellationToken);
+
+        foreach (var (use, algorithm) in new[]
+                 {
+                     (ServerKeyUse.Signing, settings.Tokens.SigningAlgorithm),
+                     (ServerKeyUse.Encryption, EncryptionAlgorithm),
+                     (ServerKeyUse.CodeMac, CodeMacAlgorithm),
+                 })
+        {
+            var active = stored.Where(key => key.Use == use && key.RetiredAt == null).MaxBy(key => key.CreatedAt);
+            if (active is null || active.Algorithm != algorithm || now - active.CreatedAt >= settings.Keys.RotationPeriod)
+            {
+                return KeyRingState.RotationDue;
+            }
+        }
+
+        return Fingerprint(stored.Select(key => (key.Id, key.RetiredAt))) == _loaded ? KeyRingState.Current : KeyRingState.Stale;
+    }
+
+    private static string Fingerprint(IEnumerable<(string Id, DateTime? RetiredAt)> keys) =>
+        string.Join(';', keys.Select(key => key.Id + "@" + key.RetiredAt?.Ticks).Order(StringComparer.Ordinal));
 
     /// <summary>Retires the active keys and creates new ones; the retired keys stay published.</summary>
     public async Task RotateAsync(GatehouseDbContext db, CancellationToken cancellationToken)
@@ -213,4 +252,12 @@ internal sealed class ServerKeyRingOptionsSetup(ServerKeyRing ring) : IConfigure
             options.EncryptionCredentials.Add(new EncryptingCredentials(key, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
         }
     }
+}
+
+/// <summary>How a loaded key ring stands against the keys in the database.</summary>
+public enum KeyRingState
+{
+    Current,
+    Stale,
+    RotationDue,
 }

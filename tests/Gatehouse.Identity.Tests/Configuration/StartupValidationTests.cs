@@ -15,6 +15,7 @@ public sealed class StartupValidationTests
     [InlineData("Gatehouse:Tokens:SigningAlgorithm", "HS256", "Gatehouse:Tokens:SigningAlgorithm")]
     [InlineData("Gatehouse:Issuer", "not a uri", "Gatehouse:Issuer")]
     [InlineData("Gatehouse:Keys:RotationPeriod", "01:00:00", "Gatehouse:Keys:RotationPeriod")]
+    [InlineData("Gatehouse:Keys:CheckInterval", "00:00:00.500", "Gatehouse:Keys:CheckInterval")]
     [InlineData("Gatehouse:Clients:svc:GrantTypes:0", "password", "Gatehouse:Clients:svc:GrantTypes")]
     [InlineData("Gatehouse:Clients:svc:Secret", "short", "Gatehouse:Clients:svc:Secret")]
     [InlineData("Gatehouse:Clients:svc:Scopes:0", "undefined.scope", "Gatehouse:Clients:svc:Scopes")]

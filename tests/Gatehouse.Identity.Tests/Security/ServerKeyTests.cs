@@ -121,7 +121,8 @@ public sealed class ServerKeyTests
         await db.SaveChangesAsync(TestContext.Current.CancellationToken);
     }
 
-    private static async Task<string?[]> PublishedKeyIdsAsync(HttpClient http)
+    /// <summary>The key ids in the JWKS, in the order published.</summary>
+    internal static async Task<string?[]> PublishedKeyIdsAsync(HttpClient http)
     {
         var jwks = JsonDocument.Parse(await http.GetStringAsync("/.well-known/jwks", TestContext.Current.CancellationToken));
         return [.. jwks.RootElement.GetProperty("keys").EnumerateArray().Select(key => key.GetProperty("kid").GetString())];

@@ -14,7 +14,7 @@ public sealed class RefreshTokens(RefreshTokenFamilies families, TokenPairs toke
         {
             case RotationOutcome.Rotated:
                 audit.Record(AuditEventTypes.RefreshSucceeded, rotation.UserId, call.ClientId, call.IpAddress);
-                return TypedResults.Ok(await tokens.PairAsync(rotation.UserId!.Value, rotation.Successor!, call));
+                return TypedResults.Ok(await tokens.PairAsync(rotation.UserId!.Value, rotation.Roles ?? [], rotation.Successor!, call));
             case RotationOutcome.Reused:
                 AccountsLog.RefreshTokenReused(logger, call.ClientId, rotation.FamilyId, rotation.UserId);
                 audit.Record(AuditEventTypes.RefreshReuse, rotation.UserId, call.ClientId, call.IpAddress, AccountErrors.RefreshTokenReused.Code);

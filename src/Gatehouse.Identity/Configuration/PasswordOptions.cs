@@ -48,7 +48,10 @@ public sealed class Argon2Options
     /// <summary>Passes over the memory (at least 2).</summary>
     public int Iterations { get; set; } = PasswordOptions.MinIterations;
 
-    /// <summary>Hashes computed at once; more wait their turn, so a flood of sign-ins cannot exhaust memory.</summary>
+    /// <summary>
+    /// Hashes computed at once, and the number of threads password verifications run on; more wait their
+    /// turn, so a flood of sign-ins cannot exhaust memory.
+    /// </summary>
     public int MaxConcurrent { get; set; } = Math.Max(2, Environment.ProcessorCount);
 
     /// <summary>How long a hash waits for its turn before the request fails as overloaded.</summary>

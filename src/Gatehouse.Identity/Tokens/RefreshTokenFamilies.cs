@@ -25,7 +25,9 @@ public enum RotationOutcome
     Reused,
 }
 
-public sealed record RotationResult(RotationOutcome Outcome, Guid? UserId, Guid? FamilyId, string? ClientId, IssuedRefreshToken? Successor);
+/// <param name="Roles">The user's roles when the token was rotated, for the new access token.</param>
+public sealed record RotationResult(
+    RotationOutcome Outcome, Guid? UserId, Guid? FamilyId, string? ClientId, IssuedRefreshToken? Successor, IReadOnlyList<string>? Roles = null);
 
 /// <summary>
 /// Rotating refresh tokens grouped in families. Each use spends the token and issues its successor;
@@ -114,10 +116,19 @@ public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<Gatehou
             return new RotationResult(RotationOutcome.Reused, family.UserId, family.Id, family.ClientId, null);
         }
 
-        // The user must still be active and on the credential version the family began with.
+        // The user must still be active and on the credential version the family began with; the
+        // roles, read in the same query, go into the new access token.
         var current = await db.Users.AsNoTracking()
             .Where(u => u.Id == family.UserId)
-            .Select(u => new { u.Status, u.CredentialVersion })
+            .Select(u => new
+            {
+                u.Status,
+                u.CredentialVersion,
+                Roles = db.UserRoles.Where(link => link.UserId == u.Id)
+                    .Join(db.Roles, link => link.RoleId, role => role.Id, (_, role) => role.Name!)
+                    .OrderBy(name => name)
+                    .ToList(),
+            })
             .FirstOrDefaultAsync(cancellationToken);
         if (current is null || current.Status != UserStatus.Active || current.CredentialVersion != family.CredentialVersion)
         {
@@ -128,7 +139,7 @@ public sealed class RefreshTokenFamilies(GatehouseDbContext db, IOptions<Gatehou
         var (row, successor) = NewToken(family, now);
         db.RefreshTokens.Add(row);
         await db.SaveChangesAsync(cancellationToken);
-        return new RotationResult(RotationOutcome.Rotated, family.UserId, family.Id, family.ClientId, successor);
+        return new RotationResult(RotationOutcome.Rotated, family.UserId, family.Id, family.ClientId, successor, current.Roles);
     }
 
     /// <summary>Whether a family is live; access tokens of a dead session are refused by the account API.</summary>

@@ -1,21 +1,26 @@
 using Gatehouse.Identity.Accounts;
+using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
 
 namespace Gatehouse.Identity.Tokens;
 
-/// <summary>Starts a session (refresh-token family) and issues its first access token.</summary>
-public sealed class TokenPairs(RefreshTokenFamilies families, UserAccessTokens accessTokens, TimeProvider time)
+/// <summary>
+/// Starts a session (refresh-token family) and issues its first access token. Access tokens carry the
+/// user's roles as they are when the token is issued, like the tokens of the authorization code flow.
+/// </summary>
+public sealed class TokenPairs(RefreshTokenFamilies families, UserAccessTokens accessTokens, GatehouseDbContext db, TimeProvider time)
 {
     /// <param name="notBefore">A subject cut-off the new access token must not fall behind.</param>
     public async Task<TokenPair> StartSessionAsync(GatehouseUser user, AccountCall call, DateTimeOffset? notBefore = null)
     {
         var refresh = await families.StartAsync(user, call.ClientId, call.CancellationToken);
-        return await PairAsync(user.Id, refresh, call, notBefore);
+        var roles = await UserQueries.RolesOfAsync(db, user.Id, call.CancellationToken);
+        return await PairAsync(user.Id, roles, refresh, call, notBefore);
     }
 
-    public async Task<TokenPair> PairAsync(Guid userId, IssuedRefreshToken refresh, AccountCall call, DateTimeOffset? notBefore = null)
+    public async Task<TokenPair> PairAsync(Guid userId, IReadOnlyCollection<string> roles, IssuedRefreshToken refresh, AccountCall call, DateTimeOffset? notBefore = null)
     {
-        var access = await accessTokens.IssueAsync(call.BaseUri, userId, call.Client, refresh.FamilyId, notBefore, call.CancellationToken);
+        var access = await accessTokens.IssueAsync(call.BaseUri, userId, roles, call.Client, refresh.FamilyId, notBefore, call.CancellationToken);
         var now = time.GetUtcNow();
         return new TokenPair(
             access.Token,

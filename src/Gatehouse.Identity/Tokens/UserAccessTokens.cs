@@ -28,7 +28,7 @@ public sealed class UserAccessTokens(
     public const string SessionClaim = "sid";
 
     public async Task<IssuedAccessToken> IssueAsync(
-        Uri baseUri, Guid userId, AccountClient client, Guid sessionId, DateTimeOffset? notBefore, CancellationToken cancellationToken)
+        Uri baseUri, Guid userId, IReadOnlyCollection<string> roles, AccountClient client, Guid sessionId, DateTimeOffset? notBefore, CancellationToken cancellationToken)
     {
         var transaction = await factory.CreateTransactionAsync();
         transaction.BaseUri = baseUri;
@@ -45,6 +45,7 @@ public sealed class UserAccessTokens(
         identity.SetClaim(Claims.Subject, userId.ToString());
         identity.SetClaim(SessionClaim, sessionId.ToString());
         identity.SetClaim(Claims.ClientId, client.ClientId);
+        identity.SetClaims(Claims.Role, [.. roles]);
 
         var principal = new ClaimsPrincipal(identity)
             .SetTokenType(TokenTypeIdentifiers.AccessToken)

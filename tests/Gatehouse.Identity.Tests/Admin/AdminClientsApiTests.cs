@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Tests.Infrastructure;
@@ -21,7 +22,8 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [InlineData("POST", "/admin/clients/orders-service/secret")]
     public async Task EveryEndpoint_WithoutAToken_Answers401(string method, string path)
     {
-        using var response = await fixture.App.CreateClient().SendJsonAsync(new HttpMethod(method), path, "{}");
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        using var response = await fixture.App.CreateClient().SendAsync(request, Cancel);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -37,11 +39,11 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [InlineData("POST", "/admin/clients/orders-service/secret")]
     public async Task EveryEndpoint_WithATokenLackingTheScope_Answers403(string method, string path)
     {
-        var keysOnly = await fixture.App.CreateClient().AdminClientAsync(AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
-        var noAdmin = await fixture.App.CreateClient().AdminClientAsync(GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret);
+        var keysOnly = new AdminApi(fixture.App.CreateClient(), AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
+        var noAdmin = new AdminApi(fixture.App.CreateClient(), GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret);
 
-        using var keys = await keysOnly.SendJsonAsync(new HttpMethod(method), path, "{}");
-        using var none = await noAdmin.SendJsonAsync(new HttpMethod(method), path, "{}");
+        using var keys = await keysOnly.SendAsync(new HttpMethod(method), path, rawJson: "{}");
+        using var none = await noAdmin.SendAsync(new HttpMethod(method), path, rawJson: "{}");
 
         Assert.Equal(HttpStatusCode.Forbidden, keys.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, none.StatusCode);
@@ -62,10 +64,10 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task ServiceClient_CreatedThroughTheApi_GetsATokenWithItsSecret_ThatIsShownOnce()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("thumbnailer");
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("thumbnailer");
 
-        using var created = await admin.PostJsonAsync("/admin/clients", AdminCalls.ServiceClient(clientId));
+        using var created = await admin.PostAsync("/admin/clients", AdminApi.ServiceClient(clientId));
         var body = await created.ReadJsonAsync();
 
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -80,7 +82,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         var token = ProtocolClient.Read(await fixture.App.CreateClient().GetAccessTokenAsync(clientId, secret, "images.read"));
         Assert.Equal(clientId, token.Subject);
 
-        using var read = await admin.GetAsync($"/admin/clients/{clientId}", Cancel);
+        using var read = await admin.GetAsync($"/admin/clients/{clientId}");
         var text = await read.Content.ReadAsStringAsync(Cancel);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.DoesNotContain(secret, text);
@@ -90,7 +92,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task Secret_IsStoredOnlyAsAHash()
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
         var (clientId, secret) = await admin.CreateServiceClientAsync("hashed");
 
         await using var scope = fixture.App.Services.CreateAsyncScope();
@@ -105,7 +107,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task SecretRotation_RefusesTheOldSecretAtOnce_OnTheFastPathAndInOpenIddict()
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
         var (clientId, oldSecret) = await admin.CreateServiceClientAsync("rotating");
         var http = fixture.App.CreateClient();
         using var grants = new GrantCounter(fixture.App.Services);
@@ -115,7 +117,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         await http.GetAccessTokenAsync(clientId, oldSecret, "images.read");
         Assert.True(grants.Fast >= 1, "the fast path served the client before the rotation");
 
-        using var rotated = await admin.PostAsync($"/admin/clients/{clientId}/secret", null, Cancel);
+        using var rotated = await admin.PostAsync($"/admin/clients/{clientId}/secret");
         var newSecret = (await rotated.ReadJsonAsync()).GetProperty("client_secret").GetString()!;
 
         Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
@@ -137,13 +139,13 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
             "without Redis each node is alone; run through test.sh for Redis");
 
         await using var second = new GatehouseApp(fixture.App.Storage, AdminFixture.Settings());
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
         var (clientId, oldSecret) = await admin.CreateServiceClientAsync("two-nodes");
         var other = second.CreateClient();
         await other.GetAccessTokenAsync(clientId, oldSecret, "images.read");
         await other.GetAccessTokenAsync(clientId, oldSecret, "images.read");
 
-        using var rotated = await admin.PostAsync($"/admin/clients/{clientId}/secret", null, Cancel);
+        using var rotated = await admin.PostAsync($"/admin/clients/{clientId}/secret");
         rotated.EnsureSuccessStatusCode();
 
         // Pub/sub is asynchronous: the other node drops its caches within moments, never after the 30-second cache lifetime.
@@ -164,20 +166,20 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task DeletedClient_IsRefusedByTheTokenEndpoint_AndItsTokensAreRevoked()
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
         var (clientId, secret) = await admin.CreateServiceClientAsync("doomed");
         var http = fixture.App.CreateClient();
         var token = await http.GetAccessTokenAsync(clientId, secret, "images.read");
         await http.GetAccessTokenAsync(clientId, secret, "images.read");
         Assert.True(await http.IsActiveAsync(token));
 
-        using var deleted = await admin.DeleteAsync($"/admin/clients/{clientId}", Cancel);
+        using var deleted = await admin.DeleteAsync($"/admin/clients/{clientId}");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         using var refused = await http.RequestClientCredentialsAsync(clientId, secret, "images.read");
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.False(await http.IsActiveAsync(token));
-        using var gone = await admin.GetAsync($"/admin/clients/{clientId}", Cancel);
+        using var gone = await admin.GetAsync($"/admin/clients/{clientId}");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("client_not_found", (await gone.ReadJsonAsync()).GetProperty("code").GetString());
         await AssertAuditedAsync(fixture.App, AuditEventTypes.ClientCreated, AdminFixture.Console, "client:" + clientId);
@@ -189,8 +191,8 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     {
         const string password = "a long passphrase for the deleted client";
         const string redirect = "https://first-party.example/callback";
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("first-party");
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("first-party");
         var registration = new Dictionary<string, object?>
         {
             ["client_id"] = clientId,
@@ -201,7 +203,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
             ["redirect_uris"] = new[] { redirect },
             ["scopes"] = new[] { "openid", "offline_access", "images.read" },
         };
-        using var created = await admin.PostJsonAsync("/admin/clients", registration);
+        using var created = await admin.PostAsync("/admin/clients", registration);
         var body = await created.Content.ReadAsStringAsync(Cancel);
         Assert.True(created.StatusCode == HttpStatusCode.Created, body);
         var secret = JsonDocument.Parse(body).RootElement.GetProperty("client_secret").GetString()!;
@@ -221,7 +223,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         var feed = fixture.App.Services.GetRequiredService<Gatehouse.Identity.Feeds.IEventLog<Gatehouse.ResourceServer.Revocation.RevocationEvent>>();
         var cursor = await feed.CurrentCursorAsync(Cancel);
 
-        using var deleted = await admin.DeleteAsync($"/admin/clients/{clientId}", Cancel);
+        using var deleted = await admin.DeleteAsync($"/admin/clients/{clientId}");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         var read = await feed.ReadAsync(cursor, TimeSpan.Zero, Cancel);
@@ -234,16 +236,16 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task Replace_ChangesTheRegistration_KeepsTheSecret_AndTakesEffectAtOnce()
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
         var (clientId, secret) = await admin.CreateServiceClientAsync("changing");
         var http = fixture.App.CreateClient();
         await http.GetAccessTokenAsync(clientId, secret, "images.read");
         await http.GetAccessTokenAsync(clientId, secret, "images.read");
 
-        var changed = AdminCalls.ServiceClient(clientId);
+        var changed = AdminApi.ServiceClient(clientId);
         changed["scopes"] = new[] { "orders.read" };
         changed["access_token_lifetime"] = 120;
-        using var replaced = await admin.SendJsonAsync(HttpMethod.Put, $"/admin/clients/{clientId}", JsonSerializer.Serialize(changed));
+        using var replaced = await admin.SendAsync(HttpMethod.Put, $"/admin/clients/{clientId}", changed);
         var view = await replaced.ReadJsonAsync();
 
         Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
@@ -258,11 +260,11 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task List_IsPaged_AndFiltersByTypeAndKind_AndShowsConfiguredClientsAsSuch()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var spa = AdminCalls.NewClientId("listed-spa");
-        (await admin.PostJsonAsync("/admin/clients", AdminCalls.SpaClient(spa, "https://listed.example/cb", "https://listed.example/out"))).Dispose();
+        var admin = AdminApi.Console(fixture.App);
+        var spa = AdminApi.NewClientId("listed-spa");
+        (await admin.PostAsync("/admin/clients", AdminApi.SpaClient(spa, "https://listed.example/cb", "https://listed.example/out"))).Dispose();
 
-        var all = await (await admin.GetAsync("/admin/clients?page_size=200", Cancel)).ReadJsonAsync();
+        var all = await (await admin.GetAsync("/admin/clients?page_size=200")).ReadJsonAsync();
         var items = all.GetProperty("clients").EnumerateArray().ToList();
         var ids = items.Select(item => item.GetProperty("client_id").GetString()!).ToList();
         Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
@@ -276,7 +278,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         string? token = null;
         do
         {
-            var page = await (await admin.GetAsync("/admin/clients?page_size=2" + (token is null ? "" : "&page_token=" + token), Cancel)).ReadJsonAsync();
+            var page = await (await admin.GetAsync("/admin/clients?page_size=2" + (token is null ? "" : "&page_token=" + token))).ReadJsonAsync();
             var clients = page.GetProperty("clients").EnumerateArray().Select(item => item.GetProperty("client_id").GetString()!).ToList();
             Assert.InRange(clients.Count, 1, 2);
             paged.AddRange(clients);
@@ -286,9 +288,9 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
 
         Assert.Equal(ids, paged);
 
-        var publics = await (await admin.GetAsync("/admin/clients?type=public&page_size=200", Cancel)).ReadJsonAsync();
+        var publics = await (await admin.GetAsync("/admin/clients?type=public&page_size=200")).ReadJsonAsync();
         Assert.All(publics.GetProperty("clients").EnumerateArray(), item => Assert.Equal("public", item.GetProperty("type").GetString()));
-        var spas = await (await admin.GetAsync("/admin/clients?kind=spa&page_size=200", Cancel)).ReadJsonAsync();
+        var spas = await (await admin.GetAsync("/admin/clients?kind=spa&page_size=200")).ReadJsonAsync();
         var listedSpa = spas.GetProperty("clients").EnumerateArray().Single(item => item.GetProperty("client_id").GetString() == spa);
         Assert.Equal(["https://listed.example"], listedSpa.GetProperty("cors_origins").EnumerateArray().Select(origin => origin.GetString()));
     }
@@ -304,9 +306,9 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [InlineData("page_size=100000", "page_size")]
     public async Task List_WithABadParameter_Answers400NamingIt(string query, string field)
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
 
-        using var response = await admin.GetAsync("/admin/clients?" + query, Cancel);
+        using var response = await admin.GetAsync("/admin/clients?" + query);
 
         await AssertProblemNamesAsync(response, HttpStatusCode.BadRequest, field);
     }
@@ -317,14 +319,14 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [InlineData("SECRET")]
     public async Task ClientFromConfiguration_IsReadOnly_With409(string change)
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
         var path = $"/admin/clients/{GatehouseApp.OrdersClient}";
 
         using var response = change switch
         {
-            "PUT" => await admin.SendJsonAsync(HttpMethod.Put, path, JsonSerializer.Serialize(AdminCalls.ServiceClient(GatehouseApp.OrdersClient))),
-            "DELETE" => await admin.DeleteAsync(path, Cancel),
-            _ => await admin.PostAsync(path + "/secret", null, Cancel),
+            "PUT" => await admin.SendAsync(HttpMethod.Put, path, AdminApi.ServiceClient(GatehouseApp.OrdersClient)),
+            "DELETE" => await admin.DeleteAsync(path),
+            _ => await admin.PostAsync(path + "/secret"),
         };
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
@@ -345,16 +347,16 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
         };
         await using (var first = new GatehouseApp(storage, before))
         {
-            using var refused = await (await first.ConsoleAsync()).DeleteAsync($"/admin/clients/{retired}", Cancel);
+            using var refused = await AdminApi.Console(first).DeleteAsync($"/admin/clients/{retired}");
             Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         }
 
         await using var second = new GatehouseApp(storage, AdminFixture.Settings());
-        var admin = await second.ConsoleAsync();
-        var view = await (await admin.GetAsync($"/admin/clients/{retired}", Cancel)).ReadJsonAsync();
+        var admin = AdminApi.Console(second);
+        var view = await (await admin.GetAsync($"/admin/clients/{retired}")).ReadJsonAsync();
         Assert.Equal("admin", view.GetProperty("source").GetString());
 
-        using var deleted = await admin.DeleteAsync($"/admin/clients/{retired}", Cancel);
+        using var deleted = await admin.DeleteAsync($"/admin/clients/{retired}");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         using var token = await second.CreateClient().RequestClientCredentialsAsync(retired, "retired-service-secret-0001", "images.read");
@@ -364,11 +366,11 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task DuplicateClientId_Answers409_AndLeavesTheFirstAlone()
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
         var (clientId, secret) = await admin.CreateServiceClientAsync("twice");
 
-        using var second = await admin.PostJsonAsync("/admin/clients", AdminCalls.ServiceClient(clientId));
-        using var configured = await admin.PostJsonAsync("/admin/clients", AdminCalls.ServiceClient(GatehouseApp.OrdersClient));
+        using var second = await admin.PostAsync("/admin/clients", AdminApi.ServiceClient(clientId));
+        using var configured = await admin.PostAsync("/admin/clients", AdminApi.ServiceClient(GatehouseApp.OrdersClient));
 
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
         Assert.Equal("client_exists", (await second.ReadJsonAsync()).GetProperty("code").GetString());
@@ -418,11 +420,11 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [MemberData(nameof(BadBodies))]
     public async Task Create_WithBadInput_Answers400NamingTheField_AndCreatesNothing(string json, string field)
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("bad");
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("bad");
         json = json.Replace("\"client_id\":\"a\"", $"\"client_id\":\"{clientId}\"", StringComparison.Ordinal);
 
-        using var response = await admin.SendJsonAsync(HttpMethod.Post, "/admin/clients", json);
+        using var response = await admin.SendAsync(HttpMethod.Post, "/admin/clients", rawJson: json);
 
         await AssertProblemNamesAsync(response, HttpStatusCode.BadRequest, field);
         await AssertNoClientAsync(clientId);
@@ -431,12 +433,12 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task Create_WithAnOversizedBody_Answers413_AndCreatesNothing()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("huge");
-        var body = AdminCalls.ServiceClient(clientId);
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("huge");
+        var body = AdminApi.ServiceClient(clientId);
         body["display_name"] = new string('x', 40_000);
 
-        using var response = await admin.PostJsonAsync("/admin/clients", body);
+        using var response = await admin.PostAsync("/admin/clients", body);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("payload_too_large", (await response.ReadJsonAsync()).GetProperty("code").GetString());
@@ -446,10 +448,9 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task Create_AsText_Answers415()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        using var content = new StringContent("{}", System.Text.Encoding.UTF8, "text/plain");
+        var admin = AdminApi.Console(fixture.App);
 
-        using var response = await admin.PostAsync("/admin/clients", content, Cancel);
+        using var response = await admin.SendAsync(HttpMethod.Post, "/admin/clients", rawJson: "{}", contentType: "text/plain");
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
@@ -457,12 +458,12 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task Create_WithAnAdminScopeTheCallerLacks_Answers403_AndCreatesNothing()
     {
-        var clientsOnly = await fixture.App.CreateClient().AdminClientAsync(AdminFixture.ClientsAdmin, AdminFixture.ClientsAdminSecret);
-        var clientId = AdminCalls.NewClientId("escalate");
-        var body = AdminCalls.ServiceClient(clientId);
+        var clientsOnly = new AdminApi(fixture.App.CreateClient(), AdminFixture.ClientsAdmin, AdminFixture.ClientsAdminSecret);
+        var clientId = AdminApi.NewClientId("escalate");
+        var body = AdminApi.ServiceClient(clientId);
         body["scopes"] = new[] { "gatehouse:admin" };
 
-        using var response = await clientsOnly.PostJsonAsync("/admin/clients", body);
+        using var response = await clientsOnly.PostAsync("/admin/clients", body);
 
         await AssertProblemNamesAsync(response, HttpStatusCode.Forbidden, "scopes");
         await AssertNoClientAsync(clientId);
@@ -471,15 +472,15 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task ServiceClientWithAnAdminScope_GetsATokenTheAdminApiAccepts_AndOneWithoutItDoesNot()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var allowed = AdminCalls.NewClientId("key-robot");
-        var body = AdminCalls.ServiceClient(allowed);
+        var admin = AdminApi.Console(fixture.App);
+        var allowed = AdminApi.NewClientId("key-robot");
+        var body = AdminApi.ServiceClient(allowed);
         body["scopes"] = new[] { "gatehouse:admin.keys" };
-        using var created = await admin.PostJsonAsync("/admin/clients", body);
+        using var created = await admin.PostAsync("/admin/clients", body);
         var secret = (await created.ReadJsonAsync()).GetProperty("client_secret").GetString()!;
 
-        var robot = await fixture.App.CreateClient().AdminClientAsync(allowed, secret);
-        using var keys = await robot.GetAsync("/admin/keys", Cancel);
+        var robot = new AdminApi(fixture.App.CreateClient(), allowed, secret);
+        using var keys = await robot.GetAsync("/admin/keys");
         Assert.Equal(HttpStatusCode.OK, keys.StatusCode);
 
         using var refused = await fixture.App.CreateClient().RequestClientCredentialsAsync(
@@ -495,15 +496,15 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [InlineData("""{"type":"confidential","grant_types":["client_credentials"],"scopes":7}""", "scopes")]
     public async Task Replace_WithBadInput_Answers400NamingTheField_AndChangesNothing(string json, string field)
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("kept");
-        using var created = await admin.PostJsonAsync("/admin/clients", AdminCalls.ServiceClient(clientId));
-        var before = await (await admin.GetAsync($"/admin/clients/{clientId}", Cancel)).Content.ReadAsStringAsync(Cancel);
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("kept");
+        using var created = await admin.PostAsync("/admin/clients", AdminApi.ServiceClient(clientId));
+        var before = await (await admin.GetAsync($"/admin/clients/{clientId}")).Content.ReadAsStringAsync(Cancel);
 
-        using var response = await admin.SendJsonAsync(HttpMethod.Put, $"/admin/clients/{clientId}", json);
+        using var response = await admin.SendAsync(HttpMethod.Put, $"/admin/clients/{clientId}", rawJson: json);
 
         await AssertProblemNamesAsync(response, HttpStatusCode.BadRequest, field);
-        var after = await (await admin.GetAsync($"/admin/clients/{clientId}", Cancel)).Content.ReadAsStringAsync(Cancel);
+        var after = await (await admin.GetAsync($"/admin/clients/{clientId}")).Content.ReadAsStringAsync(Cancel);
         Assert.Equal(before, after);
     }
 
@@ -515,10 +516,9 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [InlineData("GET", "/admin/clients/bad%20id")]
     public async Task UnknownClient_Answers404(string method, string path)
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
 
-        using var response = await admin.SendJsonAsync(new HttpMethod(method), path,
-            JsonSerializer.Serialize(AdminCalls.ServiceClient("nobody")));
+        using var response = await admin.SendAsync(new HttpMethod(method), path, AdminApi.ServiceClient("nobody"));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("client_not_found", (await response.ReadJsonAsync()).GetProperty("code").GetString());
@@ -527,12 +527,12 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task PublicClient_HasNoSecretToRotate()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("no-secret");
-        using var created = await admin.PostJsonAsync("/admin/clients", AdminCalls.SpaClient(clientId, "https://ns.example/cb", "https://ns.example/out"));
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("no-secret");
+        using var created = await admin.PostAsync("/admin/clients", AdminApi.SpaClient(clientId, "https://ns.example/cb", "https://ns.example/out"));
         Assert.Equal(JsonValueKind.Null, (await created.ReadJsonAsync()).GetProperty("client_secret").ValueKind);
 
-        using var response = await admin.PostAsync($"/admin/clients/{clientId}/secret", null, Cancel);
+        using var response = await admin.PostAsync($"/admin/clients/{clientId}/secret");
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal("public_client", (await response.ReadJsonAsync()).GetProperty("code").GetString());
@@ -541,10 +541,10 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [Fact]
     public async Task RegisteredSpa_CanCallTheTokenEndpointFromItsOrigin()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("cors-spa");
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("cors-spa");
         var origin = $"https://{clientId}.example";
-        using var created = await admin.PostJsonAsync("/admin/clients", AdminCalls.SpaClient(clientId, origin + "/cb", origin + "/out"));
+        using var created = await admin.PostAsync("/admin/clients", AdminApi.SpaClient(clientId, origin + "/cb", origin + "/out"));
         created.EnsureSuccessStatusCode();
 
         using var preflight = new HttpRequestMessage(HttpMethod.Options, "/connect/token");

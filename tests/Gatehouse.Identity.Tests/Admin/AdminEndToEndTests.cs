@@ -20,11 +20,11 @@ public sealed class AdminEndToEndTests(AdminSocketFixture fixture) : IClassFixtu
     [Fact]
     public async Task SpaRegisteredThroughTheAdminApi_RunsTheWholeCodeFlowWithOpenIdClient()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("spa");
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("spa");
         var redirect = $"https://{clientId}.example/callback";
         var loggedOut = $"https://{clientId}.example/signed-out";
-        using var created = await admin.PostJsonAsync("/admin/clients", AdminCalls.SpaClient(clientId, redirect, loggedOut));
+        using var created = await admin.PostAsync("/admin/clients", AdminApi.SpaClient(clientId, redirect, loggedOut));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var (email, password) = await fixture.App.CreateUserAsync("spa-user");
 
@@ -55,7 +55,7 @@ public sealed class AdminEndToEndTests(AdminSocketFixture fixture) : IClassFixtu
     [Fact]
     public async Task ServiceClientRegisteredThroughTheAdminApi_GetsTokens_UntilItIsDeleted()
     {
-        var admin = await fixture.App.ConsoleAsync();
+        var admin = AdminApi.Console(fixture.App);
         var (clientId, secret) = await admin.CreateServiceClientAsync("worker");
         var http = fixture.App.CreateClient();
 
@@ -64,7 +64,7 @@ public sealed class AdminEndToEndTests(AdminSocketFixture fixture) : IClassFixtu
         Assert.Equal(clientId, token.Subject);
         Assert.Contains("images-api", token.Audiences);
 
-        using var deleted = await admin.DeleteAsync($"/admin/clients/{clientId}", TestContext.Current.CancellationToken);
+        using var deleted = await admin.DeleteAsync($"/admin/clients/{clientId}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
 
         using var refused = await http.RequestClientCredentialsAsync(clientId, secret, "images.read");

@@ -14,10 +14,10 @@ public sealed class AdminKeysApiTests(AdminFixture fixture) : IClassFixture<Admi
     [InlineData("POST", "/admin/keys/rotate")]
     public async Task WithoutAToken_Answers401_AndWithoutTheScope_403(string method, string path)
     {
-        var clientsOnly = await fixture.App.CreateClient().AdminClientAsync(AdminFixture.ClientsAdmin, AdminFixture.ClientsAdminSecret);
+        var clientsOnly = new AdminApi(fixture.App.CreateClient(), AdminFixture.ClientsAdmin, AdminFixture.ClientsAdminSecret);
 
         using var anonymous = await fixture.App.CreateClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), path), Cancel);
-        using var forbidden = await clientsOnly.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), Cancel);
+        using var forbidden = await clientsOnly.SendAsync(new HttpMethod(method), path);
 
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
@@ -26,9 +26,9 @@ public sealed class AdminKeysApiTests(AdminFixture fixture) : IClassFixture<Admi
     [Fact]
     public async Task List_ShowsTheActiveKey_WithoutPrivateMaterial()
     {
-        var admin = await fixture.App.CreateClient().AdminClientAsync(AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
+        var admin = new AdminApi(fixture.App.CreateClient(), AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
 
-        using var response = await admin.GetAsync("/admin/keys", Cancel);
+        using var response = await admin.GetAsync("/admin/keys");
         var text = await response.Content.ReadAsStringAsync(Cancel);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -47,12 +47,12 @@ public sealed class AdminKeysApiTests(AdminFixture fixture) : IClassFixture<Admi
     public async Task Rotate_SignsNewTokensWithTheNewKey_AndKeepsTheOldOnePublishedForTokensItSigned()
     {
         var http = fixture.App.CreateClient();
-        var admin = await fixture.App.CreateClient().AdminClientAsync(AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
+        var admin = new AdminApi(fixture.App.CreateClient(), AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
         var oldToken = await http.GetAccessTokenAsync(GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read");
         await http.GetAccessTokenAsync(GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read"); // warm the fast path
         var oldKid = ProtocolClient.Read(oldToken).Kid;
 
-        using var rotated = await admin.PostAsync("/admin/keys/rotate", null, Cancel);
+        using var rotated = await admin.PostAsync("/admin/keys/rotate");
         var created = await rotated.ReadJsonAsync();
 
         Assert.Equal(HttpStatusCode.Created, rotated.StatusCode);
@@ -64,7 +64,7 @@ public sealed class AdminKeysApiTests(AdminFixture fixture) : IClassFixture<Admi
         Assert.Contains(newKid, published);
         Assert.Contains(oldKid, published);
 
-        var list = await (await admin.GetAsync("/admin/keys", Cancel)).ReadJsonAsync();
+        var list = await (await admin.GetAsync("/admin/keys")).ReadJsonAsync();
         var old = list.GetProperty("keys").EnumerateArray().Single(key => key.GetProperty("kid").GetString() == oldKid);
         Assert.Equal("published-only", old.GetProperty("state").GetString());
 
@@ -73,17 +73,17 @@ public sealed class AdminKeysApiTests(AdminFixture fixture) : IClassFixture<Admi
         using var grants = new GrantCounter(fixture.App.Services);
         Assert.Equal(newKid, ProtocolClient.Read(await http.GetAccessTokenAsync(GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read")).Kid);
         Assert.Equal(1, grants.Fast);
-        var (clientId, secret) = await (await fixture.App.ConsoleAsync()).CreateServiceClientAsync("after-rotation");
+        var (clientId, secret) = await AdminApi.Console(fixture.App).CreateServiceClientAsync("after-rotation");
         Assert.Equal(newKid, ProtocolClient.Read(await http.GetAccessTokenAsync(clientId, secret, "images.read")).Kid);
         Assert.True(grants.Standard >= 1);
         Assert.True(await http.IsActiveAsync(oldToken));
 
         // The admin API itself accepts tokens signed with either key.
-        using var withOldKey = await admin.GetAsync("/admin/keys", Cancel);
+        using var withOldKey = await admin.GetAsync("/admin/keys");
         Assert.Equal(HttpStatusCode.OK, withOldKey.StatusCode);
-        var fresh = await fixture.App.CreateClient().AdminClientAsync(AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
-        Assert.Equal(newKid, ProtocolClient.Read(fresh.DefaultRequestHeaders.Authorization!.Parameter!).Kid);
-        using var withNewKey = await fresh.GetAsync("/admin/keys", Cancel);
+        var fresh = new AdminApi(fixture.App.CreateClient(), AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
+        Assert.Equal(newKid, ProtocolClient.Read(await fresh.TokenAsync()).Kid);
+        using var withNewKey = await fresh.GetAsync("/admin/keys");
         Assert.Equal(HttpStatusCode.OK, withNewKey.StatusCode);
         await AdminClientsApiTests.AssertAuditedAsync(fixture.App, Gatehouse.Identity.Audit.AuditEventTypes.SigningKeyRotated,
             AdminFixture.KeysAdmin, "signing_key:" + newKid);
@@ -98,9 +98,9 @@ public sealed class AdminKeysApiTests(AdminFixture fixture) : IClassFixture<Admi
         await using var second = new GatehouseApp(fixture.App.Storage, AdminFixture.Settings());
         var other = second.CreateClient();
         var before = await PublishedKidsAsync(other);
-        var admin = await fixture.App.CreateClient().AdminClientAsync(AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
+        var admin = new AdminApi(fixture.App.CreateClient(), AdminFixture.KeysAdmin, AdminFixture.KeysAdminSecret);
 
-        using var rotated = await admin.PostAsync("/admin/keys/rotate", null, Cancel);
+        using var rotated = await admin.PostAsync("/admin/keys/rotate");
         var newKid = (await rotated.ReadJsonAsync()).GetProperty("kid").GetString();
 
         // Pub/sub is asynchronous: the other node reloads within moments.

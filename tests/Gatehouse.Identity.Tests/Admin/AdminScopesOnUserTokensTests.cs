@@ -86,9 +86,9 @@ public sealed class AdminScopesOnUserTokensTests(AdminFixture fixture) : IClassF
     [Fact]
     public async Task AccountApiTokens_NeverCarryAdminScopes_EvenForAnAdministratorThroughAClientAllowedThem()
     {
-        var admin = await fixture.App.ConsoleAsync();
-        var clientId = AdminCalls.NewClientId("first-party-app");
-        using var created = await admin.PostJsonAsync("/admin/clients", new Dictionary<string, object?>
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("first-party-app");
+        using var created = await admin.PostAsync("/admin/clients", new Dictionary<string, object?>
         {
             ["client_id"] = clientId,
             ["type"] = "confidential",

@@ -7,34 +7,16 @@ using Gatehouse.Identity.Tests.Infrastructure;
 
 namespace Gatehouse.Identity.Tests.Admin;
 
-/// <summary>The users fixture plus a first-party web app through which an administrator asks for the users scope.</summary>
-public sealed class AuditAdminFixture : UsersAdminFixture
-{
-    public const string UsersWeb = "users-web";
-    public const string UsersWebSecret = "users-web-secret-0000000001";
-    public const string UsersWebRedirect = "https://users-web.example/callback";
-
-    protected override IReadOnlyDictionary<string, string?> Extra => new Dictionary<string, string?>
-    {
-        [$"Gatehouse:Clients:{UsersWeb}:Secret"] = UsersWebSecret,
-        [$"Gatehouse:Clients:{UsersWeb}:FirstParty"] = "true",
-        [$"Gatehouse:Clients:{UsersWeb}:GrantTypes:0"] = "authorization_code",
-        [$"Gatehouse:Clients:{UsersWeb}:RedirectUris:0"] = UsersWebRedirect,
-        [$"Gatehouse:Clients:{UsersWeb}:Scopes:0"] = "openid",
-        [$"Gatehouse:Clients:{UsersWeb}:Scopes:1"] = "gatehouse:admin.users",
-    };
-}
-
 /// <summary>GET /admin/audit: newest first, filtered, paged; every admin action names the acting client and administrator.</summary>
-public sealed class AuditApiTests(AuditAdminFixture fixture) : IClassFixture<AuditAdminFixture>
+public sealed class AuditApiTests(AdminFixture fixture) : IClassFixture<AdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
+    private readonly AdminApi _admin = new(fixture.App.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
 
     private async Task<List<JsonElement>> EventsAsync(string query)
     {
         await fixture.App.Services.GetRequiredService<AuditLog>().FlushAsync(TestContext.Current.CancellationToken);
-        var page = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/audit?" + query), HttpStatusCode.OK);
+        var page = await AdminApi.ExpectAsync(await _admin.GetAsync("/admin/audit?" + query), HttpStatusCode.OK);
         return [.. page.GetProperty("events").EnumerateArray()];
     }
 
@@ -43,15 +25,15 @@ public sealed class AuditApiTests(AuditAdminFixture fixture) : IClassFixture<Aud
     {
         var email = AccountApi.NewEmail();
         var id = await _admin.CreateUserAsync(email, Password);
-        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { display_name = "Renamed" }), HttpStatusCode.OK);
-        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "spam" }), HttpStatusCode.OK);
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { display_name = "Renamed" }), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "spam" }), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
 
         var events = await EventsAsync($"user_id={id}");
 
         Assert.Equal([AuditEventTypes.AccountDeleted, AuditEventTypes.AccountBanned, AuditEventTypes.UserUpdated, AuditEventTypes.UserCreated],
             events.Select(e => e.GetProperty("type").GetString()));
-        Assert.All(events, e => Assert.Equal(UsersAdminFixture.AdminClient, e.GetProperty("client_id").GetString()));
+        Assert.All(events, e => Assert.Equal(AdminFixture.UsersAdmin, e.GetProperty("client_id").GetString()));
         Assert.DoesNotContain(email, string.Join(" ", events.Select(e => e.GetRawText())), StringComparison.OrdinalIgnoreCase);
         var ids = events.Select(e => e.GetProperty("id").GetInt64()).ToList();
         Assert.Equal(ids.OrderDescending(), ids);
@@ -62,19 +44,19 @@ public sealed class AuditApiTests(AuditAdminFixture fixture) : IClassFixture<Aud
     {
         using var browser = BrowserFlow.For(fixture.App);
         var (code, _) = await browser.GetCodeAsync(
-            browser.AuthorizeUrl(AuditAdminFixture.UsersWeb, AuditAdminFixture.UsersWebRedirect, "openid gatehouse:admin.users"),
+            browser.AuthorizeUrl(AdminFixture.AdminWeb, AdminFixture.AdminWebRedirect, "openid gatehouse:admin.users"),
             consent: false, OidcFixture.UserEmail, OidcFixture.UserPassword);
-        var tokens = await BrowserFlow.TokensAsync(await browser.RedeemAsync(code, AuditAdminFixture.UsersWeb, AuditAdminFixture.UsersWebRedirect, AuditAdminFixture.UsersWebSecret));
+        var tokens = await BrowserFlow.TokensAsync(await browser.RedeemAsync(code, AdminFixture.AdminWeb, AdminFixture.AdminWebRedirect, AdminFixture.AdminWebSecret));
         var accessToken = tokens.GetProperty("access_token").GetString()!;
         var administrator = Guid.Parse(ProtocolClient.Read(accessToken).Subject);
         var person = fixture.App.CreateClient();
         person.DefaultRequestHeaders.Authorization = new("Bearer", accessToken);
 
         using var created = await person.PostAsJsonAsync("/admin/users", new { email = AccountApi.NewEmail() }, TestContext.Current.CancellationToken);
-        var id = (await AdminRequests.ExpectAsync(created, HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        var id = (await AdminApi.ExpectAsync(created, HttpStatusCode.Created)).GetProperty("id").GetGuid();
 
         var audit = Assert.Single(await EventsAsync($"user_id={id}&type={AuditEventTypes.UserCreated}"));
-        Assert.Equal(AuditAdminFixture.UsersWeb, audit.GetProperty("client_id").GetString());
+        Assert.Equal(AdminFixture.AdminWeb, audit.GetProperty("client_id").GetString());
         Assert.Equal(administrator, audit.GetProperty("actor_user_id").GetGuid());
     }
 
@@ -89,7 +71,7 @@ public sealed class AuditApiTests(AuditAdminFixture fixture) : IClassFixture<Aud
         }
 
         var since = Uri.EscapeDataString(from.ToString("O"));
-        var all = await EventsAsync($"client_id={UsersAdminFixture.AdminClient}&type={AuditEventTypes.UserCreated}&since={since}&page_size=200");
+        var all = await EventsAsync($"client_id={AdminFixture.UsersAdmin}&type={AuditEventTypes.UserCreated}&since={since}&page_size=200");
         Assert.Superset(ids.Select(id => id.ToString()).ToHashSet(), all.Select(e => e.GetProperty("user_id").GetString()!).ToHashSet());
 
         // Other tests create users at the same time, so the pages are checked against this test's own
@@ -101,7 +83,7 @@ public sealed class AuditApiTests(AuditAdminFixture fixture) : IClassFixture<Aud
         do
         {
             await fixture.App.Services.GetRequiredService<AuditLog>().FlushAsync(TestContext.Current.CancellationToken);
-            var page = await AdminRequests.ExpectAsync(await _admin.GetAsync(
+            var page = await AdminApi.ExpectAsync(await _admin.GetAsync(
                 $"/admin/audit?type={AuditEventTypes.UserCreated}&since={since}&until={until}&page_size=2" + (token is null ? "" : "&page_token=" + token)), HttpStatusCode.OK);
             var events = page.GetProperty("events").EnumerateArray().ToList();
             Assert.True(events.Count <= 2);
@@ -134,6 +116,6 @@ public sealed class AuditApiTests(AuditAdminFixture fixture) : IClassFixture<Aud
     {
         using var response = await _admin.GetAsync("/admin/audit?" + query);
 
-        await AdminRequests.ExpectNamedAsync(response, parameter);
+        await AdminApi.ExpectNamedAsync(response, parameter);
     }
 }

@@ -9,10 +9,10 @@ namespace Gatehouse.Identity.Tests.Admin;
 /// /admin/roles and /admin/users/{id}/roles: roles, who holds them, and what a change does to tokens and
 /// sessions. The built-in admin role exists because the fixture configures a first administrator.
 /// </summary>
-public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
+public sealed class RolesApiTests(AdminFixture fixture) : IClassFixture<AdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
+    private readonly AdminApi _admin = new(fixture.App.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
     private readonly AccountApi _accounts = new(fixture.App.CreateClient());
 
     private static string NewRole() => "role-" + Guid.NewGuid().ToString("N")[..12];
@@ -23,10 +23,10 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         var role = NewRole();
         var user = await _admin.CreateUserAsync(AccountApi.NewEmail(), Password);
 
-        var created = await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
-        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
-        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
-        var list = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/roles"), HttpStatusCode.OK);
+        var created = await AdminApi.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        var list = await AdminApi.ExpectAsync(await _admin.GetAsync("/admin/roles"), HttpStatusCode.OK);
         using var again = await _admin.PostAsync("/admin/roles", new { name = role });
 
         Assert.Equal(role, created.GetProperty("name").GetString());
@@ -47,7 +47,7 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         using var response = await _admin.SendAsync(HttpMethod.Post, "/admin/roles", rawJson: json);
 
-        await AdminRequests.ExpectNamedAsync(response, "name");
+        await AdminApi.ExpectNamedAsync(response, "name");
     }
 
     [Fact]
@@ -55,16 +55,16 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         var role = NewRole();
         var user = await _admin.CreateUserAsync(AccountApi.NewEmail(), Password);
-        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
-        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
 
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/roles/{role}"), HttpStatusCode.NoContent);
         using var unknown = await _admin.DeleteAsync($"/admin/roles/{role}");
         using var admin = await _admin.DeleteAsync("/admin/roles/admin");
 
         Assert.Equal("role_not_found", await AccountApi.ProblemCodeAsync(unknown, HttpStatusCode.NotFound));
         Assert.Equal("role_protected", await AccountApi.ProblemCodeAsync(admin, HttpStatusCode.Conflict));
-        var holder = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{user}"), HttpStatusCode.OK);
+        var holder = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users/{user}"), HttpStatusCode.OK);
         Assert.Empty(holder.GetProperty("roles").EnumerateArray());
     }
 
@@ -73,7 +73,7 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         var user = await _admin.CreateUserAsync(AccountApi.NewEmail(), Password);
         var role = NewRole();
-        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminApi.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
 
         using var noRole = await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{NewRole()}");
         using var noUser = await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{Guid.NewGuid()}/roles/{role}");
@@ -90,15 +90,15 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         var email = AccountApi.NewEmail();
         var user = await _admin.CreateUserAsync(email, Password);
         var role = NewRole();
-        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminApi.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
         using var browser = BrowserFlow.For(fixture.App);
         using var signedIn = await browser.SignInThroughAsync(browser.AuthorizeUrl(OidcFixture.WebClient, OidcFixture.WebRedirect, "openid offline_access images.read"), email, Password);
         var tokens = await BrowserFlow.TokensAsync(await browser.RedeemAsync(BrowserFlow.CallbackParameters(signedIn)["code"], OidcFixture.WebClient, OidcFixture.WebRedirect, OidcFixture.WebSecret));
         Assert.DoesNotContain(ProtocolClient.Read(tokens.GetProperty("access_token").GetString()!).Claims, c => c.Type == "role");
 
-        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
         var granted = await BrowserFlow.TokensAsync(await browser.RefreshAsync(tokens.GetProperty("refresh_token").GetString()!, OidcFixture.WebClient, OidcFixture.WebSecret));
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
         var removed = await BrowserFlow.TokensAsync(await browser.RefreshAsync(granted.GetProperty("refresh_token").GetString()!, OidcFixture.WebClient, OidcFixture.WebSecret));
 
         Assert.Contains(ProtocolClient.Read(granted.GetProperty("access_token").GetString()!).Claims, c => c.Type == "role" && c.Value == role);
@@ -111,14 +111,14 @@ public sealed class RolesApiTests(UsersAdminFixture fixture) : IClassFixture<Use
         var email = AccountApi.NewEmail();
         var user = await _admin.CreateUserAsync(email, Password);
         var role = NewRole();
-        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
-        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/admin"), HttpStatusCode.NoContent);
-        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/admin"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
         var pair = await _accounts.SignInAsync(email, Password);
 
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
         var still = await _accounts.RefreshAsync(pair.RefreshToken);
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/admin"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/roles/admin"), HttpStatusCode.NoContent);
 
         using var refresh = await _accounts.PostAsync("/auth/refresh-tokens", new { refresh_token = still.RefreshToken });
         Assert.Equal("invalid_refresh_token", await AccountApi.ProblemCodeAsync(refresh, HttpStatusCode.BadRequest));

@@ -7,10 +7,10 @@ using Gatehouse.Identity.Tests.Infrastructure;
 namespace Gatehouse.Identity.Tests.Admin;
 
 /// <summary>/admin/users/{id}/sessions: a user's account-API and code-flow sessions, ended one by one or all at once.</summary>
-public sealed class SessionsApiTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
+public sealed class SessionsApiTests(AdminFixture fixture) : IClassFixture<AdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
+    private readonly AdminApi _admin = new(fixture.App.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
     private readonly AccountApi _accounts = new(fixture.App.CreateClient());
 
     /// <summary>A user signed in twice: once through the account API, once through the code flow.</summary>
@@ -26,7 +26,7 @@ public sealed class SessionsApiTests(UsersAdminFixture fixture) : IClassFixture<
     }
 
     private async Task<List<JsonElement>> SessionsAsync(Guid user) =>
-        [.. (await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{user}/sessions"), HttpStatusCode.OK)).GetProperty("sessions").EnumerateArray()];
+        [.. (await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users/{user}/sessions"), HttpStatusCode.OK)).GetProperty("sessions").EnumerateArray()];
 
     private async Task<HttpStatusCode> OAuthRefreshAsync(BrowserFlow browser, string refreshToken)
     {
@@ -64,7 +64,7 @@ public sealed class SessionsApiTests(UsersAdminFixture fixture) : IClassFixture<
         var accountSession = sessions.Single(s => s.GetProperty("kind").GetString() == "account").GetProperty("id").GetString();
         var oauthSession = sessions.Single(s => s.GetProperty("kind").GetString() == "oauth").GetProperty("id").GetString();
 
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/sessions/{accountSession}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/sessions/{accountSession}"), HttpStatusCode.NoContent);
 
         using (var refused = await _accounts.PostAsync("/auth/refresh-tokens", new { refresh_token = account.RefreshToken }))
         {
@@ -72,7 +72,7 @@ public sealed class SessionsApiTests(UsersAdminFixture fixture) : IClassFixture<
         }
 
         var rotated = await BrowserFlow.TokensAsync(await browser.RefreshAsync(oauthRefresh, OidcFixture.WebClient, OidcFixture.WebSecret));
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/sessions/{oauthSession}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/sessions/{oauthSession}"), HttpStatusCode.NoContent);
         Assert.Equal(HttpStatusCode.BadRequest, await OAuthRefreshAsync(browser, rotated.GetProperty("refresh_token").GetString()!));
         Assert.Empty(await SessionsAsync(user));
         Assert.Equal(2, (await AccountApi.AuditAsync(fixture.App, user, AuditEventTypes.SessionRevoked)).Count);
@@ -101,10 +101,10 @@ public sealed class SessionsApiTests(UsersAdminFixture fixture) : IClassFixture<
     {
         var (user, account, oauthRefresh, browser) = await SignedInTwiceAsync();
         using var _ = browser;
-        var feedReader = new AdminRequests(fixture.App.CreateClient(), UsersAdminFixture.FullAdminClient, UsersAdminFixture.FullAdminSecret, "gatehouse:revocations");
-        var cursor = (await AdminRequests.ExpectAsync(await feedReader.GetAsync("/feeds/revocations"), HttpStatusCode.OK)).GetProperty("cursor").GetString();
+        var feedReader = new AdminApi(fixture.App.CreateClient(), AdminFixture.Console, AdminFixture.ConsoleSecret, "gatehouse:revocations");
+        var cursor = (await AdminApi.ExpectAsync(await feedReader.GetAsync("/feeds/revocations"), HttpStatusCode.OK)).GetProperty("cursor").GetString();
 
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/sessions"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{user}/sessions"), HttpStatusCode.NoContent);
 
         using (var refused = await _accounts.PostAsync("/auth/refresh-tokens", new { refresh_token = account.RefreshToken }))
         {
@@ -114,7 +114,7 @@ public sealed class SessionsApiTests(UsersAdminFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.BadRequest, await OAuthRefreshAsync(browser, oauthRefresh));
         Assert.False(await _accounts.Http.IsActiveAsync(account.AccessToken));
         Assert.Empty(await SessionsAsync(user));
-        var feed = await AdminRequests.ExpectAsync(await feedReader.GetAsync($"/feeds/revocations?wait=5&after={cursor}"), HttpStatusCode.OK);
+        var feed = await AdminApi.ExpectAsync(await feedReader.GetAsync($"/feeds/revocations?wait=5&after={cursor}"), HttpStatusCode.OK);
         Assert.Contains(feed.GetProperty("events").EnumerateArray(),
             e => e.GetProperty("kind").GetString() == "subject" && e.GetProperty("sub").GetString() == user.ToString());
     }

@@ -7,10 +7,10 @@ using Gatehouse.Identity.Tests.Infrastructure;
 namespace Gatehouse.Identity.Tests.Admin;
 
 /// <summary>/admin/users: who may call it, listing and search, create, read, change and delete.</summary>
-public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
+public sealed partial class UsersApiTests(AdminFixture fixture) : IClassFixture<AdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
+    private readonly AdminApi _admin = new(fixture.App.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
     private readonly AccountApi _accounts = new(fixture.App.CreateClient());
 
     [Theory]
@@ -29,8 +29,8 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     [Fact]
     public async Task AdminEndpoint_WithATokenLackingTheScope_IsForbidden()
     {
-        var orders = new AdminRequests(fixture.App.CreateClient(), GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read");
-        var usersOnly = new AdminRequests(fixture.App.CreateClient(), UsersAdminFixture.UsersOnlyClient, UsersAdminFixture.UsersOnlySecret, "gatehouse:admin.users");
+        var orders = new AdminApi(fixture.App.CreateClient(), GatehouseApp.OrdersClient, GatehouseApp.OrdersSecret, "images.read");
+        var usersOnly = new AdminApi(fixture.App.CreateClient(), AdminFixture.SupportDesk, AdminFixture.SupportDeskSecret, "gatehouse:admin.users");
 
         using var users = await orders.GetAsync("/admin/users");
         using var roles = await orders.GetAsync("/admin/roles");
@@ -46,10 +46,10 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     [Fact]
     public async Task AdminScopeForAllAreas_OpensTheUsersAndAuditAreas()
     {
-        var full = new AdminRequests(fixture.App.CreateClient(), UsersAdminFixture.FullAdminClient, UsersAdminFixture.FullAdminSecret, "gatehouse:admin");
+        var full = new AdminApi(fixture.App.CreateClient(), AdminFixture.Console, AdminFixture.ConsoleSecret, "gatehouse:admin");
 
-        await AdminRequests.ExpectAsync(await full.GetAsync("/admin/users"), HttpStatusCode.OK);
-        await AdminRequests.ExpectAsync(await full.GetAsync("/admin/audit"), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await full.GetAsync("/admin/users"), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await full.GetAsync("/admin/audit"), HttpStatusCode.OK);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     {
         using var response = await fixture.App.CreateClient().GetAsync("/openapi/admin.json", TestContext.Current.CancellationToken);
 
-        var paths = (await AdminRequests.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("paths");
+        var paths = (await AdminApi.ExpectAsync(response, HttpStatusCode.OK)).GetProperty("paths");
         foreach (var (path, method) in new[]
                  {
                      ("/admin/users", "get"), ("/admin/users", "post"), ("/admin/users/{id}", "get"), ("/admin/users/{id}", "patch"),
@@ -85,7 +85,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     {
         var email = AccountApi.NewEmail();
 
-        var created = await AdminRequests.ExpectAsync(
+        var created = await AdminApi.ExpectAsync(
             await _admin.PostAsync("/admin/users", new { email, display_name = "Grace", password = Password, email_confirmed = true }), HttpStatusCode.Created);
 
         var id = created.GetProperty("id").GetGuid();
@@ -101,7 +101,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         var pair = await _accounts.SignInAsync(email, Password);
         Assert.Equal(id.ToString(), ProtocolClient.Read(pair.AccessToken).Subject);
         var audit = Assert.Single(await AccountApi.AuditAsync(fixture.App, id, AuditEventTypes.UserCreated));
-        Assert.Equal(UsersAdminFixture.AdminClient, audit.ClientId);
+        Assert.Equal(AdminFixture.UsersAdmin, audit.ClientId);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         using var response = await _admin.PostAsync("/admin/users", new { email, password = "password" });
 
         Assert.Equal("weak_password", await AccountApi.ProblemCodeAsync(response, HttpStatusCode.BadRequest));
-        var list = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/users?email=" + Uri.EscapeDataString(email)), HttpStatusCode.OK);
+        var list = await AdminApi.ExpectAsync(await _admin.GetAsync("/admin/users?email=" + Uri.EscapeDataString(email)), HttpStatusCode.OK);
         Assert.Empty(list.GetProperty("users").EnumerateArray());
     }
 
@@ -140,7 +140,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
 
         Assert.Equal(1, answers.Count(status => status == HttpStatusCode.Created));
         Assert.All(answers.Where(status => status != HttpStatusCode.Created), status => Assert.Equal(HttpStatusCode.Conflict, status));
-        var list = await AdminRequests.ExpectAsync(await _admin.GetAsync("/admin/users?email=" + Uri.EscapeDataString(email)), HttpStatusCode.OK);
+        var list = await AdminApi.ExpectAsync(await _admin.GetAsync("/admin/users?email=" + Uri.EscapeDataString(email)), HttpStatusCode.OK);
         Assert.Single(list.GetProperty("users").EnumerateArray());
     }
 
@@ -148,7 +148,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
     public async Task CreateUser_WithoutAPassword_EmailsACodeThatSetsThePasswordOnTheHostedPage()
     {
         var email = AccountApi.NewEmail();
-        var created = await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/users", new { email }), HttpStatusCode.Created);
+        var created = await AdminApi.ExpectAsync(await _admin.PostAsync("/admin/users", new { email }), HttpStatusCode.Created);
         Assert.False(created.GetProperty("has_password").GetBoolean());
         Assert.False(created.GetProperty("email_confirmed").GetBoolean());
 
@@ -173,7 +173,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         var email = AccountApi.NewEmail();
         var id = await _admin.CreateUserAsync(email, Password, "Ada");
 
-        var user = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
+        var user = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
         using var unknown = await _admin.GetAsync($"/admin/users/{Guid.NewGuid()}");
         using var malformed = await _admin.GetAsync("/admin/users/not-a-guid");
 
@@ -196,7 +196,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         string? token = null;
         do
         {
-            var page = await AdminRequests.ExpectAsync(
+            var page = await AdminApi.ExpectAsync(
                 await _admin.GetAsync($"/admin/users?email={tag}&page_size=2" + (token is null ? "" : "&page_token=" + token)), HttpStatusCode.OK);
             var users = page.GetProperty("users").EnumerateArray().ToList();
             Assert.True(users.Count <= 2);
@@ -208,19 +208,19 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         Assert.Equal(ids.Order(), seen.Order());
         Assert.Equal(seen.Count, seen.Distinct().Count());
 
-        var byName = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users?display_name=member%20{tag.ToUpperInvariant()}%203"), HttpStatusCode.OK);
+        var byName = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users?display_name=member%20{tag.ToUpperInvariant()}%203"), HttpStatusCode.OK);
         Assert.Equal(ids[3], Assert.Single(byName.GetProperty("users").EnumerateArray()).GetProperty("id").GetGuid());
 
-        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{ids[1]}/ban", new { reason = "spam" }), HttpStatusCode.OK);
-        var banned = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users?email={tag}&status=banned"), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{ids[1]}/ban", new { reason = "spam" }), HttpStatusCode.OK);
+        var banned = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users?email={tag}&status=banned"), HttpStatusCode.OK);
         Assert.Equal(ids[1], Assert.Single(banned.GetProperty("users").EnumerateArray()).GetProperty("id").GetGuid());
-        var active = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users?email={tag}&status=active"), HttpStatusCode.OK);
+        var active = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users?email={tag}&status=active"), HttpStatusCode.OK);
         Assert.Equal(4, active.GetProperty("users").GetArrayLength());
 
         var role = "reviewer-" + tag;
-        await AdminRequests.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
-        await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{ids[4]}/roles/{role}"), HttpStatusCode.NoContent);
-        var withRole = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users?role={role}"), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await _admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Put, $"/admin/users/{ids[4]}/roles/{role}"), HttpStatusCode.NoContent);
+        var withRole = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users?role={role}"), HttpStatusCode.OK);
         var holder = Assert.Single(withRole.GetProperty("users").EnumerateArray());
         Assert.Equal(ids[4], holder.GetProperty("id").GetGuid());
         Assert.Equal([role], holder.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
@@ -235,7 +235,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         await _admin.CreateUserAsync(other, Password);
 
         var newEmail = AccountApi.NewEmail();
-        var changed = await AdminRequests.ExpectAsync(
+        var changed = await AdminApi.ExpectAsync(
             await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { display_name = "New name", email = newEmail }), HttpStatusCode.OK);
         using var taken = await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { email = other, display_name = "Not applied" });
 
@@ -243,7 +243,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         Assert.Equal(newEmail, changed.GetProperty("email").GetString());
         Assert.False(changed.GetProperty("email_confirmed").GetBoolean());
         Assert.Equal("email_taken", await AccountApi.ProblemCodeAsync(taken, HttpStatusCode.Conflict));
-        var after = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
+        var after = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
         Assert.Equal("New name", after.GetProperty("display_name").GetString());
         Assert.Equal(newEmail, after.GetProperty("email").GetString());
         await _accounts.SignInAsync(newEmail, Password);
@@ -256,13 +256,13 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         var email = AccountApi.NewEmail();
         var id = await _admin.CreateUserAsync(email, Password);
 
-        var banned = await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { status = "banned" }), HttpStatusCode.OK);
+        var banned = await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { status = "banned" }), HttpStatusCode.OK);
         using (var refused = await _accounts.PostAsync("/auth/sign-in", new { email, password = Password }))
         {
             Assert.Equal("invalid_credentials", await AccountApi.ProblemCodeAsync(refused, HttpStatusCode.Unauthorized));
         }
 
-        var active = await AdminRequests.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { status = "active" }), HttpStatusCode.OK);
+        var active = await AdminApi.ExpectAsync(await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", new { status = "active" }), HttpStatusCode.OK);
 
         Assert.Equal("banned", banned.GetProperty("status").GetString());
         Assert.Equal("active", active.GetProperty("status").GetString());
@@ -276,7 +276,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         var id = await _admin.CreateUserAsync(email, Password, "Doomed");
         var pair = await _accounts.SignInAsync(email, Password);
 
-        await AdminRequests.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
+        await AdminApi.ExpectAsync(await _admin.DeleteAsync($"/admin/users/{id}"), HttpStatusCode.NoContent);
 
         using var gone = await _admin.GetAsync($"/admin/users/{id}");
         Assert.Equal("user_not_found", await AccountApi.ProblemCodeAsync(gone, HttpStatusCode.NotFound));
@@ -286,7 +286,7 @@ public sealed partial class UsersApiTests(UsersAdminFixture fixture) : IClassFix
         Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
         Assert.False(await _accounts.Http.IsActiveAsync(pair.AccessToken));
         var deleted = Assert.Single(await AccountApi.AuditAsync(fixture.App, id, AuditEventTypes.AccountDeleted));
-        Assert.Equal(UsersAdminFixture.AdminClient, deleted.ClientId);
+        Assert.Equal(AdminFixture.UsersAdmin, deleted.ClientId);
         await TestMailbox.Shared.WaitForMessageAsync(email, "deleted");
     }
 

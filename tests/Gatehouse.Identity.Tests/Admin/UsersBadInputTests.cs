@@ -4,9 +4,9 @@ using Gatehouse.Identity.Tests.Accounts;
 namespace Gatehouse.Identity.Tests.Admin;
 
 /// <summary>Hostile and broken input to /admin/users: always a 4xx problem naming what is wrong, never a 500, never a record.</summary>
-public sealed class UsersBadInputTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
+public sealed class UsersBadInputTests(AdminFixture fixture) : IClassFixture<AdminFixture>
 {
-    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
+    private readonly AdminApi _admin = new(fixture.App.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
 
     [Theory]
     [InlineData("{\"email\":", null)]
@@ -24,7 +24,7 @@ public sealed class UsersBadInputTests(UsersAdminFixture fixture) : IClassFixtur
     {
         using var response = await _admin.SendAsync(HttpMethod.Post, "/admin/users", rawJson: json);
 
-        var problem = await AdminRequests.ExpectAsync(response, HttpStatusCode.BadRequest);
+        var problem = await AdminApi.ExpectAsync(response, HttpStatusCode.BadRequest);
         Assert.Equal("invalid_request", problem.GetProperty("code").GetString());
         if (field is not null)
         {
@@ -59,8 +59,8 @@ public sealed class UsersBadInputTests(UsersAdminFixture fixture) : IClassFixtur
 
         using var response = await _admin.SendAsync(HttpMethod.Patch, $"/admin/users/{id}", rawJson: json);
 
-        await AdminRequests.ExpectNamedAsync(response, field);
-        var user = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
+        await AdminApi.ExpectNamedAsync(response, field);
+        var user = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
         Assert.Equal("Kept", user.GetProperty("display_name").GetString());
         Assert.Equal(email, user.GetProperty("email").GetString());
         Assert.Equal("active", user.GetProperty("status").GetString());
@@ -78,7 +78,7 @@ public sealed class UsersBadInputTests(UsersAdminFixture fixture) : IClassFixtur
     {
         using var response = await _admin.GetAsync("/admin/users?" + query);
 
-        await AdminRequests.ExpectNamedAsync(response, parameter);
+        await AdminApi.ExpectNamedAsync(response, parameter);
     }
 
     [Theory]
@@ -91,6 +91,6 @@ public sealed class UsersBadInputTests(UsersAdminFixture fixture) : IClassFixtur
     {
         using var response = await _admin.SendAsync(new HttpMethod(method), path, rawJson: method == "PATCH" ? "{\"display_name\":\"x\"}" : null);
 
-        await AdminRequests.ExpectNamedAsync(response, "id");
+        await AdminApi.ExpectNamedAsync(response, "id");
     }
 }

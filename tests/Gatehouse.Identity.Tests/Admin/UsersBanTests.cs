@@ -9,11 +9,11 @@ namespace Gatehouse.Identity.Tests.Admin;
 /// POST /admin/users/{id}/ban and /unban: a ban ends every session and token at once and refuses every
 /// way in (JSON sign-in, refresh, hosted page, code flow) until it is lifted or runs out.
 /// </summary>
-public sealed class UsersBanTests(UsersAdminFixture fixture) : IClassFixture<UsersAdminFixture>
+public sealed class UsersBanTests(AdminFixture fixture) : IClassFixture<AdminFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
     private const string CodeFlowScope = "openid offline_access images.read";
-    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
+    private readonly AdminApi _admin = new(fixture.App.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
     private readonly AccountApi _accounts = new(fixture.App.CreateClient());
 
     [Fact]
@@ -23,7 +23,7 @@ public sealed class UsersBanTests(UsersAdminFixture fixture) : IClassFixture<Use
         var id = await _admin.CreateUserAsync(email, Password);
         var pair = await _accounts.SignInAsync(email, Password);
 
-        var banned = await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
+        var banned = await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
 
         Assert.Equal("banned", banned.GetProperty("status").GetString());
         Assert.Equal("fraud", banned.GetProperty("ban_reason").GetString());
@@ -44,7 +44,7 @@ public sealed class UsersBanTests(UsersAdminFixture fixture) : IClassFixture<Use
 
         Assert.False(await _accounts.Http.IsActiveAsync(pair.AccessToken));
         var audit = Assert.Single(await AccountApi.AuditAsync(fixture.App, id, AuditEventTypes.AccountBanned));
-        Assert.Equal(UsersAdminFixture.AdminClient, audit.ClientId);
+        Assert.Equal(AdminFixture.UsersAdmin, audit.ClientId);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class UsersBanTests(UsersAdminFixture fixture) : IClassFixture<Use
         var tokens = await BrowserFlow.TokensAsync(await browser.RedeemAsync(code, OidcFixture.WebClient, OidcFixture.WebRedirect, OidcFixture.WebSecret));
         var refreshToken = tokens.GetProperty("refresh_token").GetString()!;
 
-        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "abuse" }), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "abuse" }), HttpStatusCode.OK);
 
         using (var refresh = await browser.RefreshAsync(refreshToken, OidcFixture.WebClient, OidcFixture.WebSecret))
         {
@@ -81,9 +81,9 @@ public sealed class UsersBanTests(UsersAdminFixture fixture) : IClassFixture<Use
     {
         var email = AccountApi.NewEmail();
         var id = await _admin.CreateUserAsync(email, Password);
-        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "mistake" }), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "mistake" }), HttpStatusCode.OK);
 
-        var lifted = await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/unban"), HttpStatusCode.OK);
+        var lifted = await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/unban"), HttpStatusCode.OK);
         using var twice = await _admin.PostAsync($"/admin/users/{id}/unban");
 
         Assert.Equal("active", lifted.GetProperty("status").GetString());
@@ -103,7 +103,7 @@ public sealed class UsersBanTests(UsersAdminFixture fixture) : IClassFixture<Use
         var accounts = new AccountApi(later.CreateClient());
         var until = DateTimeOffset.UtcNow.AddHours(1);
 
-        var banned = await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "cool-off", until }), HttpStatusCode.OK);
+        var banned = await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "cool-off", until }), HttpStatusCode.OK);
         Assert.Equal(until.ToUnixTimeSeconds(), banned.GetProperty("banned_until").GetDateTimeOffset().ToUnixTimeSeconds());
         using (var refused = await accounts.PostAsync("/auth/sign-in", new { email, password = Password }))
         {
@@ -113,7 +113,7 @@ public sealed class UsersBanTests(UsersAdminFixture fixture) : IClassFixture<Use
         clock.Offset = TimeSpan.FromHours(2);
 
         await accounts.SignInAsync(email, Password);
-        var user = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
+        var user = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
         Assert.Equal("active", user.GetProperty("status").GetString());
         // The ban was lifted by the node that saw the sign-in, so that node's audit queue holds the event.
         Assert.Contains(await AccountApi.AuditAsync(later, id, AuditEventTypes.AccountUnbanned), e => e.Reason == "ban_expired");
@@ -133,7 +133,7 @@ public sealed class UsersBanTests(UsersAdminFixture fixture) : IClassFixture<Use
 
         using var response = await _admin.SendAsync(HttpMethod.Post, $"/admin/users/{id}/ban", rawJson: json);
 
-        var problem = await AdminRequests.ExpectNamedAsync(response, field);
+        var problem = await AdminApi.ExpectNamedAsync(response, field);
         Assert.Equal("invalid_request", problem.GetProperty("code").GetString());
         await _accounts.SignInAsync(email, Password);
     }

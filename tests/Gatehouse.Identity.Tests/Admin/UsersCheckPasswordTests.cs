@@ -5,11 +5,11 @@ using Gatehouse.Identity.Tests.Accounts;
 namespace Gatehouse.Identity.Tests.Admin;
 
 /// <summary>A node whose per-user limit is low enough to reach in a test; its Redis counters have keys of their own.</summary>
-public sealed class UsersCheckPasswordFixture : UsersAdminFixture
+public sealed class UsersCheckPasswordFixture : AdminFixture
 {
     public const int PerUserPermits = 6;
 
-    protected override IReadOnlyDictionary<string, string?> Extra => new Dictionary<string, string?>
+    protected override IReadOnlyDictionary<string, string?>? Overrides => new Dictionary<string, string?>(Settings())
     {
         ["Gatehouse:Accounts:RateLimits:PerAccountPermits"] = PerUserPermits.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Gatehouse:Accounts:RateLimits:Window"] = "00:10:00",
@@ -21,11 +21,11 @@ public sealed class UsersCheckPasswordFixture : UsersAdminFixture
 public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) : IClassFixture<UsersCheckPasswordFixture>
 {
     private const string Password = "plum-orbit-canyon-4471";
-    private readonly AdminRequests _admin = new(fixture.App.CreateClient());
+    private readonly AdminApi _admin = new(fixture.App.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
 
     private async Task<bool> CheckAsync(Guid id, string password)
     {
-        var answer = await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/check-password", new { password }), HttpStatusCode.OK);
+        var answer = await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/check-password", new { password }), HttpStatusCode.OK);
         return answer.GetProperty("valid").GetBoolean();
     }
 
@@ -38,7 +38,7 @@ public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) :
         Assert.False(await CheckAsync(id, Password + "x"));
 
         var used = Assert.Single(await AccountApi.AuditAsync(fixture.App, id, AuditEventTypes.PasswordChecked));
-        Assert.Equal(UsersAdminFixture.AdminClient, used.ClientId);
+        Assert.Equal(AdminFixture.UsersAdmin, used.ClientId);
         var failed = Assert.Single(await AccountApi.AuditAsync(fixture.App, id, AuditEventTypes.PasswordCheckFailed));
         Assert.Equal("wrong_password", failed.Reason);
     }
@@ -56,7 +56,7 @@ public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) :
 
         using var locked = await _admin.PostAsync($"/admin/users/{id}/check-password", new { password = Password });
         Assert.Equal("account_locked", await AccountApi.ProblemCodeAsync(locked, HttpStatusCode.Forbidden));
-        var user = await AdminRequests.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
+        var user = await AdminApi.ExpectAsync(await _admin.GetAsync($"/admin/users/{id}"), HttpStatusCode.OK);
         Assert.Equal(System.Text.Json.JsonValueKind.String, user.GetProperty("locked_until").ValueKind);
         using var signIn = await new AccountApi(fixture.App.CreateClient()).PostAsync("/auth/sign-in", new { email, password = Password });
         Assert.Equal("account_locked", await AccountApi.ProblemCodeAsync(signIn, HttpStatusCode.Forbidden));
@@ -72,7 +72,7 @@ public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) :
     public async Task CheckPassword_OfABannedUser_IsNotValid()
     {
         var id = await _admin.CreateUserAsync(AccountApi.NewEmail(), Password);
-        await AdminRequests.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await _admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
 
         Assert.False(await CheckAsync(id, Password));
     }
@@ -103,6 +103,6 @@ public sealed class UsersCheckPasswordTests(UsersCheckPasswordFixture fixture) :
 
         using var response = await _admin.SendAsync(HttpMethod.Post, $"/admin/users/{id}/check-password", rawJson: json);
 
-        await AdminRequests.ExpectNamedAsync(response, field);
+        await AdminApi.ExpectNamedAsync(response, field);
     }
 }

@@ -21,7 +21,7 @@ public sealed class BanPropagationTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _identity = await IdentityNode.StartAsync(UsersAdminFixture.AdminClients());
+        _identity = await IdentityNode.StartAsync(AdminFixture.AdminClients());
         _http = await _identity.StartServiceAsync();
         _redis = await _identity.StartServiceAsync(redis: TestStorage.UsesRealServers && TestStorage.RedisConnection is not null);
     }
@@ -29,7 +29,7 @@ public sealed class BanPropagationTests : IAsyncLifetime
     [Fact]
     public async Task BanThroughTheAdminApi_MakesResourceServersRefuseTheUsersTokens()
     {
-        var admin = new AdminRequests(_identity.App.CreateClient());
+        var admin = new AdminApi(_identity.App.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
         var accounts = new AccountApi(_identity.App.CreateClient());
         var email = AccountApi.NewEmail();
         var user = await admin.CreateUserAsync(email, Password);
@@ -37,7 +37,7 @@ public sealed class BanPropagationTests : IAsyncLifetime
         Assert.True(await _http.AnswersAsync(pair.AccessToken, HttpStatusCode.OK));
         Assert.True(await _redis.AnswersAsync(pair.AccessToken, HttpStatusCode.OK));
 
-        await AdminRequests.ExpectAsync(await admin.PostAsync($"/admin/users/{user}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
+        await AdminApi.ExpectAsync(await admin.PostAsync($"/admin/users/{user}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
 
         var first = await Eventually.HoldsAsync(() => _http.AnswersAsync(pair.AccessToken, HttpStatusCode.Unauthorized), "service on the HTTP feed refuses the banned user's token");
         var second = await Eventually.HoldsAsync(() => _redis.AnswersAsync(pair.AccessToken, HttpStatusCode.Unauthorized), "second service refuses the banned user's token");

@@ -56,6 +56,7 @@ internal static class StorageExtensions
             services.AddSingleton<RedisSigningKeyChanges>();
             services.AddSingleton<ISigningKeyChanges>(provider => provider.GetRequiredService<RedisSigningKeyChanges>());
             services.AddHostedService(provider => provider.GetRequiredService<RedisSigningKeyChanges>());
+            services.AddHostedService<RedisClientAuthenticationBlocks>();
             dataProtection.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
                 .Configure<IConnectionMultiplexer>((keys, redis) =>
                     keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.StackExchangeRedis.RedisXmlRepository(

@@ -16,8 +16,9 @@ namespace Gatehouse.Identity.Security;
 /// <remarks>
 /// Only failures cost anything: a successful authentication neither reads nor writes a counter. The
 /// waits in force are kept in this process (<see cref="BlockedFor"/> is a clock read when nothing is
-/// blocked), learnt from the shared count whenever a failure is recorded here; a node that has not yet
-/// seen a failure of a blocked caller lets one more attempt through, which then blocks it there too.
+/// blocked). A node learns of a wait from the shared count whenever a failure is recorded there, and,
+/// with Redis, from the announcement the node that started the wait makes on
+/// <see cref="BlocksChannel"/>, so a blocked caller cannot get one more attempt through each other node.
 /// </remarks>
 public sealed partial class ClientAuthenticationThrottle
 {
@@ -43,6 +44,9 @@ public sealed partial class ClientAuthenticationThrottle
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>Where a node announces each wait it starts, as <c>{end in UTC ticks}|{key}</c>.</summary>
+    public RedisChannel BlocksChannel => RedisChannel.Literal(_settings.RedisKeyPrefix + "blocks");
 
     /// <summary>True when some caller is waiting; false is the common case and costs a clock read.</summary>
     public bool AnyBlocked => _time.GetUtcNow().UtcTicks < Volatile.Read(ref _latestBlockEnd);
@@ -78,11 +82,13 @@ public sealed partial class ClientAuthenticationThrottle
         if (pairWait is { } forPair)
         {
             Block(pairKey, now + forPair.Ticks);
+            await AnnounceAsync(pairKey, now + forPair.Ticks);
         }
 
         if (ipWait is { } forIp)
         {
             Block(ipKey, now + forIp.Ticks);
+            await AnnounceAsync(ipKey, now + forIp.Ticks);
         }
 
         var wait = (pairWait ?? TimeSpan.Zero) > (ipWait ?? TimeSpan.Zero) ? pairWait : ipWait;
@@ -142,6 +148,38 @@ public sealed partial class ClientAuthenticationThrottle
         }
 
         return _counts.GetOrAdd(key, static _ => new FailureCount()).Add(now, _settings.Window.Ticks);
+    }
+
+    /// <summary>Applies a wait another node announced on <see cref="BlocksChannel"/>; anything else is ignored.</summary>
+    public void ApplyAnnounced(RedisValue message)
+    {
+        var text = message.IsNullOrEmpty ? null : (string?)message;
+        var separator = text?.IndexOf('|') ?? -1;
+        if (separator > 0
+            && long.TryParse(text.AsSpan(0, separator), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var until)
+            && until > _time.GetUtcNow().UtcTicks
+            && text!.Length - separator - 1 is > 0 and <= 200)
+        {
+            Block(text[(separator + 1)..], until);
+        }
+    }
+
+    private async ValueTask AnnounceAsync(string key, long until)
+    {
+        if (_redis is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _redis.GetSubscriber().PublishAsync(BlocksChannel, until.ToString(System.Globalization.CultureInfo.InvariantCulture) + "|" + key);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // The other nodes still learn of the wait from the shared count at their next failure.
+            LogRedisFailed(_logger, exception);
+        }
     }
 
     private long BlockEnd(string key) => _blockedUntil.TryGetValue(key, out var until) ? until : 0;

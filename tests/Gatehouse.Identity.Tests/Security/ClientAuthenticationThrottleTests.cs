@@ -206,3 +206,74 @@ public sealed class ClientAuthenticationThrottleTests(ThrottleFixture fixture) :
         return [.. events.Where(e => e.IpAddress == from)];
     }
 }
+
+/// <summary>Two nodes sharing Redis: a wait started on one holds on the other from the first attempt there.</summary>
+public sealed class ClientAuthenticationBlocksAcrossNodesTests
+{
+    [Fact]
+    public async Task AWaitStartedOnOneNode_RefusesTheCallersFirstAttemptOnAnother()
+    {
+        Assert.SkipUnless(TestStorage.UsesRealServers && TestStorage.RedisConnection is not null,
+            "nodes share waits only through Redis");
+        await using var storage = await TestStorage.CreateAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gatehouse:ClientAuthentication:FreeFailures"] = "3",
+            ["Gatehouse:ClientAuthentication:FirstWait"] = "00:01:00",
+            ["Gatehouse:ClientAuthentication:RedisKeyPrefix"] = $"test:{Guid.NewGuid():N}:",
+            ["Gatehouse:Accounts:TrustedProxies:0"] = "127.0.0.1",
+        };
+        await using var first = new GatehouseApp(storage, settings);
+        await using var second = new GatehouseApp(storage, settings);
+        using var firstHttp = Started(first);
+        using var secondHttp = Started(second);
+        const string From = "203.0.113.77";
+
+        for (var attempt = 1; attempt <= 4; attempt++)
+        {
+            using var wrong = await TokenAsync(firstHttp, From, "wrong-secret-" + attempt);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        using (var blockedHere = await TokenAsync(firstHttp, From, "wrong-secret-5"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, blockedHere.StatusCode);
+        }
+
+        // The other node has seen no failure from this caller; the announcement is all it has to go on.
+        HttpStatusCode status;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        do
+        {
+            using var there = await TokenAsync(secondHttp, From, GatehouseApp.OrdersSecret);
+            status = there.StatusCode;
+            if (status != HttpStatusCode.TooManyRequests)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+        while (status != HttpStatusCode.TooManyRequests && DateTime.UtcNow < deadline);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        using var elsewhere = await TokenAsync(secondHttp, "203.0.113.78", GatehouseApp.OrdersSecret);
+        Assert.Equal(HttpStatusCode.OK, elsewhere.StatusCode);
+    }
+
+    private static HttpClient Started(GatehouseApp app)
+    {
+        app.UseKestrel(0);
+        app.StartServer();
+        return new HttpClient { BaseAddress = app.ClientOptions.BaseAddress };
+    }
+
+    private static async Task<HttpResponseMessage> TokenAsync(HttpClient http, string from, string secret)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+        {
+            Content = new FormUrlEncodedContent([KeyValuePair.Create("grant_type", "client_credentials")]),
+        };
+        request.Headers.Authorization = ProtocolClient.Basic(GatehouseApp.OrdersClient, secret);
+        request.Headers.Add("X-Forwarded-For", from);
+        return await http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+}

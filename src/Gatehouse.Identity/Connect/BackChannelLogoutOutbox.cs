@@ -114,6 +114,23 @@ public sealed partial class BackChannelLogoutOutbox : BackgroundService
             return; // another node has it
         }
 
+        try
+        {
+            await AttemptClaimedAsync(scope, db, delivery, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping in the middle of an attempt: hand the notice back now, so that this node after a
+            // restart, or another node, sends it at once instead of after the claim's lease.
+            using var release = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await db.BackChannelLogoutDeliveries.Where(d => d.Id == delivery.Id)
+                .ExecuteUpdateAsync(set => set.SetProperty(d => d.NextAttemptAt, _time.GetUtcNow().UtcDateTime), release.Token);
+            throw;
+        }
+    }
+
+    private async Task AttemptClaimedAsync(AsyncServiceScope scope, GatehouseDbContext db, BackChannelLogoutDelivery delivery, CancellationToken cancellationToken)
+    {
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
         var application = await applications.FindByClientIdAsync(delivery.ClientId, cancellationToken);
         if (application is null
@@ -126,7 +143,7 @@ public sealed partial class BackChannelLogoutOutbox : BackgroundService
 
         var attempt = delivery.Attempts + 1;
         var failure = await SendAsync(scope.ServiceProvider.GetRequiredService<BackChannelLogout>(), delivery, uri, cancellationToken);
-        now = _time.GetUtcNow().UtcDateTime;
+        var now = _time.GetUtcNow().UtcDateTime;
         if (failure is null)
         {
             await db.BackChannelLogoutDeliveries.Where(d => d.Id == delivery.Id).ExecuteDeleteAsync(cancellationToken);

@@ -16,6 +16,7 @@ public sealed class LogoutReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     private int _refusalsLeft;
     private int _attempts;
+    private TaskCompletionSource? _hold;
 
     private LogoutReceiver(WebApplication app, int refusals)
     {
@@ -34,6 +35,11 @@ public sealed class LogoutReceiver : IAsyncDisposable
         set => Volatile.Write(ref _refusalsLeft, value);
     }
 
+    /// <summary>From now on, attempts get no answer until <see cref="Answer"/>.</summary>
+    public void Hold() => Volatile.Write(ref _hold, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    public void Answer() => Volatile.Read(ref _hold)?.TrySetResult();
+
     public static async Task<LogoutReceiver> StartAsync(int refusals)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -43,6 +49,11 @@ public sealed class LogoutReceiver : IAsyncDisposable
         app.MapPost("/backchannel-logout", async (HttpContext http) =>
         {
             Interlocked.Increment(ref receiver._attempts);
+            if (Volatile.Read(ref receiver._hold) is { } hold)
+            {
+                await hold.Task.WaitAsync(http.RequestAborted);
+            }
+
             if (Interlocked.Decrement(ref receiver._refusalsLeft) >= 0)
             {
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
@@ -136,6 +147,28 @@ public sealed class BackChannelLogoutDeliveryTests
         _ = second.Server;
 
         await UntilAsync(() => !receiver.Accepted.IsEmpty, "the restarted service delivers the stored notice");
+        Assert.Single(receiver.Accepted);
+    }
+
+    [Fact]
+    public async Task Logout_BeingSentWhenTheServiceStops_IsSentAgainAtOnceAfterARestart()
+    {
+        await using var receiver = await LogoutReceiver.StartAsync(refusals: 0);
+        receiver.Hold();
+        await using var storage = await TestStorage.CreateAsync();
+        await using (var first = Start(storage, receiver))
+        {
+            await SignInAndOutAsync(first);
+            // The attempt is under way and gets no answer; stopping the service cuts it short.
+            await UntilAsync(() => receiver.Attempts >= 1, "the first attempt is made");
+        }
+
+        receiver.Answer();
+        await using var second = Start(storage, receiver);
+        _ = second.Server;
+
+        // Not after the two-minute claim the cut-short attempt took: the notice was handed back.
+        await UntilAsync(() => !receiver.Accepted.IsEmpty, "the restarted service sends the notice again");
         Assert.Single(receiver.Accepted);
     }
 

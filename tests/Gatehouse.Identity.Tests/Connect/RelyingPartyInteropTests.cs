@@ -68,7 +68,7 @@ public sealed class RelyingPartyInteropTests(RelyingPartyFixture fixture) : ICla
 
         var shown = home.Trim().Split(';').Select(part => part.Split('=', 2)).ToDictionary(part => part[0], part => part[1]);
         await page.GotoAsync(fixture.WebAppAddress + "logout");
-        await page.WaitForURLAsync(fixture.WebAppAddress + "signed-out");
+        await page.UntilUrlAsync(url => url.AbsoluteUri == new Uri(fixture.WebAppAddress + "signed-out").AbsoluteUri);
 
         // The notice is sent in the background, after the browser has been redirected.
         for (var waited = 0; fixture.LogoutTokens.IsEmpty && waited < 300; waited++)

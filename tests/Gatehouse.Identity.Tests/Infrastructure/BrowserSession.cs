@@ -94,3 +94,23 @@ public sealed class BrowserPage(IBrowserContext context, IPage page) : IAsyncDis
 
     public ValueTask DisposeAsync() => context.DisposeAsync();
 }
+
+/// <summary>Waiting for a page to arrive somewhere.</summary>
+public static class PageArrival
+{
+    /// <summary>
+    /// Waits until the page's address satisfies <paramref name="arrived"/>, that is until the navigation
+    /// has committed, without waiting for load events: Playwright's <c>WaitForURLAsync</c> also waits for
+    /// one, and under load that wait now and then ran out although the page was already there.
+    /// Callers then wait for what they need on the page with auto-waiting locators.
+    /// </summary>
+    public static async Task UntilUrlAsync(this IPage page, Func<Uri, bool> arrived)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!arrived(new Uri(page.Url)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the page did not arrive within 60 s; it is at {page.Url}");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}

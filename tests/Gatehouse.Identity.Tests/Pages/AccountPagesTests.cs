@@ -28,7 +28,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await SignUpAsync(page, email, Password);
         await page.GetByLabel("Code from the email").FillAsync(await CodeAsync(email, "confirmation code"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
-        await page.WaitForURLAsync("**/Account");
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account");
         Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Sign out" }).ClickAsync();
@@ -40,17 +40,17 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await page.GetByRole(AriaRole.Link, new() { Name = "Forgot your password?" }).ClickAsync();
         await page.GetByLabel("Email address").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = "Send a code" }).ClickAsync();
-        await page.WaitForURLAsync("**/Account/ResetPassword?flow=*");
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account/ResetPassword" && url.Query.StartsWith("?flow=", StringComparison.Ordinal));
         await page.GetByLabel("Code from the email").FillAsync(await CodeAsync(email, "password reset code"));
         await page.GetByLabel("New password").FillAsync(NewPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
-        await page.WaitForURLAsync("**/Account/SignIn?reset=*");
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account/SignIn" && url.Query.StartsWith("?reset=", StringComparison.Ordinal));
         await page.GetByText("Your password has been changed").WaitForAsync();
 
         await SignInAsync(page, email, Password);
         await page.GetByText(SignInModel.FailureMessage).WaitForAsync();
         await SignInAsync(page, email, NewPassword);
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/");
         await page.GotoAsync("/Account");
         Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
         Assert.Empty(tab.ConsoleErrors);
@@ -93,7 +93,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await code.FillAsync(secondCode);
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
         // A foreign returnUrl is ignored: the browser lands on the account page of this service.
-        await page.WaitForURLAsync("**/Account");
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account");
         Assert.Equal(session.BaseAddress.Authority, new Uri(page.Url).Authority);
         Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
     }
@@ -273,7 +273,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await SignUpAsync(page, email, Password);
         await page.GetByLabel("Code from the email").FillAsync(await CodeAsync(email, "confirmation code"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
-        await page.WaitForURLAsync("**/Account");
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Change password" }).ClickAsync();
         await page.GetByLabel("Current password").FillAsync(Password);
@@ -338,7 +338,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
             "/Account/ChangePassword", "/Account/DeleteAccount",
         };
         await SignInAsync(tab.Page, email, Password);
-        await tab.Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await tab.Page.UntilUrlAsync(url => url.AbsolutePath == "/");
 
         foreach (var path in pages)
         {
@@ -383,14 +383,14 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await page.GetByLabel("Email address").FillAsync(email);
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
-        await page.WaitForURLAsync("**/Account/ConfirmEmail?flow=*");
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account/ConfirmEmail" && url.Query.StartsWith("?flow=", StringComparison.Ordinal));
     }
 
     private static async Task FillResetAsync(IPage page, string email)
     {
         await page.GetByLabel("Email address").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = "Send a code" }).ClickAsync();
-        await page.WaitForURLAsync("**/Account/ResetPassword?flow=*");
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account/ResetPassword" && url.Query.StartsWith("?flow=", StringComparison.Ordinal));
     }
 
     /// <summary>

@@ -22,19 +22,23 @@ public sealed class SignIn(
 {
     public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(SignInRequest request, AccountCall call)
     {
-        var verified = await VerifyAsync(request, call);
-        return verified.Value is { } user ? TypedResults.Ok(await tokens.StartSessionAsync(user, call)) : verified.Problem!;
+        var (verified, roles) = await CheckAsync(request, call);
+        return verified.Value is { } user ? TypedResults.Ok(await tokens.StartSessionAsync(user, call, roles: roles)) : verified.Problem!;
     }
 
     /// <summary>Checks the credentials (lockout, audit, hash upgrade); the caller starts the session it issues.</summary>
-    public async Task<FlowOutcome<GatehouseUser>> VerifyAsync(SignInRequest request, AccountCall call)
+    public async Task<FlowOutcome<GatehouseUser>> VerifyAsync(SignInRequest request, AccountCall call) =>
+        (await CheckAsync(request, call)).Outcome;
+
+    private async Task<(FlowOutcome<GatehouseUser> Outcome, IReadOnlyList<string> Roles)> CheckAsync(SignInRequest request, AccountCall call)
     {
-        var user = await FindAsync(request.Email!, call.CancellationToken);
+        var found = await FindAsync(request.Email!, call.CancellationToken);
+        var user = found?.User;
         if (user is not null && lockout.Remaining(user) is { } wait)
         {
             audit.Record(AuditEventTypes.SignInFailed, user.Id, call.ClientId, call.IpAddress, AccountErrors.AccountLocked.Code);
             call.RetryAfter(wait);
-            return AccountErrors.AccountLocked.Problem();
+            return (AccountErrors.AccountLocked.Problem(), []);
         }
 
         var verified = await passwords.VerifyAsync(user, request.Password!, call.CancellationToken);
@@ -47,25 +51,28 @@ public sealed class SignIn(
                 audit.Record(AuditEventTypes.Lockout, user.Id, call.ClientId, call.IpAddress);
             }
 
-            return AccountErrors.InvalidCredentials.Problem();
+            return (AccountErrors.InvalidCredentials.Problem(), []);
         }
 
         await lockout.RecordSuccessAsync(user, call.CancellationToken);
         audit.Record(AuditEventTypes.SignInSucceeded, user.Id, call.ClientId, call.IpAddress);
-        return user;
+        return (user, found!.Roles);
     }
 
     /// <summary>
-    /// The user with this email, read without change tracking by a precompiled query: sign-in only
-    /// reads the user (lockout bookkeeping and hash upgrades write by their own statements), and this is
-    /// the hot path of the flow. A timed ban that has run out is lifted through the user manager, as
-    /// every other lookup does.
+    /// The user with this email and their roles, read in one round trip without change tracking by a
+    /// precompiled query: sign-in only reads the user (lockout bookkeeping and hash upgrades write by
+    /// their own statements), and this is the hot path of the flow. A timed ban that has run out is
+    /// lifted through the user manager, as every other lookup does.
     /// </summary>
-    private async Task<GatehouseUser?> FindAsync(string email, CancellationToken cancellationToken)
+    private async Task<SignInCandidate?> FindAsync(string email, CancellationToken cancellationToken)
     {
-        var user = await UserQueries.ByNormalizedEmail(db, users.NormalizeEmail(email), cancellationToken);
-        return user is { Status: UserStatus.Banned, BannedUntil: not null } && !user.IsBannedAt(time.GetUtcNow())
-            ? await users.FindByIdAsync(user.Id.ToString())
-            : user;
+        var found = await UserQueries.ForSignIn(db, users.NormalizeEmail(email), cancellationToken);
+        if (found is not { User: { Status: UserStatus.Banned, BannedUntil: not null } banned } || banned.IsBannedAt(time.GetUtcNow()))
+        {
+            return found;
+        }
+
+        return await users.FindByIdAsync(banned.Id.ToString()) is { } lifted ? found with { User = lifted } : found;
     }
 }

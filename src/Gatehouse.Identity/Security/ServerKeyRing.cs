@@ -87,7 +87,7 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
                  })
         {
             var active = stored.Where(key => key.Use == use && key.RetiredAt == null).MaxBy(key => key.CreatedAt);
-            if (active is null || active.Algorithm != algorithm || now - active.CreatedAt >= settings.Keys.RotationPeriod)
+            if (NeedsNewKey(active?.Algorithm, active?.CreatedAt, algorithm, now))
             {
                 return KeyRingState.RotationDue;
             }
@@ -95,6 +95,10 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
 
         return Fingerprint(stored.Select(key => (key.Id, key.RetiredAt))) == _loaded ? KeyRingState.Current : KeyRingState.Stale;
     }
+
+    /// <summary>Whether the active key of a use (null when there is none) must be replaced now.</summary>
+    private bool NeedsNewKey(string? activeAlgorithm, DateTime? activeSince, string algorithm, DateTime now) =>
+        activeAlgorithm != algorithm || now - activeSince >= options.Value.Keys.RotationPeriod;
 
     private static string Fingerprint(IEnumerable<(string Id, DateTime? RetiredAt)> keys) =>
         string.Join(';', keys.Select(key => key.Id + "@" + key.RetiredAt?.Ticks).Order(StringComparer.Ordinal));
@@ -146,8 +150,7 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
         // Several nodes starting at once may each create a key; the newest wins and the others are
         // retired on the next start, while still being published, so no token is ever orphaned.
         var current = active.OrderByDescending(key => key.CreatedAt).ThenBy(key => key.Id, StringComparer.Ordinal).FirstOrDefault();
-        var rotationDue = current is not null && now - current.CreatedAt >= options.Value.Keys.RotationPeriod;
-        if (current is not null && current.Algorithm == algorithm && !rotationDue)
+        if (current is not null && !NeedsNewKey(current.Algorithm, current.CreatedAt, algorithm, now))
         {
             foreach (var other in active.Where(key => key != current))
             {
@@ -166,7 +169,7 @@ public sealed partial class ServerKeyRing(IOptions<GatehouseOptions> options, Ti
         var created = Generate(use, algorithm, now);
         db.ServerKeys.Add(created);
         await db.SaveChangesAsync(cancellationToken);
-        LogCreated(logger, created.Id, use, algorithm, current is null ? "none existed" : rotationDue ? "rotation period reached" : "algorithm changed");
+        LogCreated(logger, created.Id, use, algorithm, current is null ? "none existed" : current.Algorithm != algorithm ? "algorithm changed" : "rotation period reached");
         return created;
     }
 

@@ -1,6 +1,6 @@
 using Gatehouse.Identity.Accounts;
-using Gatehouse.Identity.Data;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Passwords;
 
 namespace Gatehouse.Identity.Tokens;
 
@@ -8,13 +8,14 @@ namespace Gatehouse.Identity.Tokens;
 /// Starts a session (refresh-token family) and issues its first access token. Access tokens carry the
 /// user's roles as they are when the token is issued, like the tokens of the authorization code flow.
 /// </summary>
-public sealed class TokenPairs(RefreshTokenFamilies families, UserAccessTokens accessTokens, GatehouseDbContext db, TimeProvider time)
+public sealed class TokenPairs(RefreshTokenFamilies families, UserAccessTokens accessTokens, GatehouseUserManager users, TimeProvider time)
 {
     /// <param name="notBefore">A subject cut-off the new access token must not fall behind.</param>
-    public async Task<TokenPair> StartSessionAsync(GatehouseUser user, AccountCall call, DateTimeOffset? notBefore = null)
+    /// <param name="roles">The user's roles when the caller has just read them; otherwise they are read here.</param>
+    public async Task<TokenPair> StartSessionAsync(GatehouseUser user, AccountCall call, DateTimeOffset? notBefore = null, IReadOnlyCollection<string>? roles = null)
     {
         var refresh = await families.StartAsync(user, call.ClientId, call.CancellationToken);
-        var roles = await UserQueries.RolesOfAsync(db, user.Id, call.CancellationToken);
+        roles ??= [.. await users.GetRolesAsync(user)];
         return await PairAsync(user.Id, roles, refresh, call, notBefore);
     }
 

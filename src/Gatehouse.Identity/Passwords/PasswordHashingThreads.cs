@@ -39,7 +39,16 @@ public sealed class PasswordHashingThreads : IDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var item = new WorkItem<T>(work);
-        _queue.Add(item, CancellationToken.None);
+        try
+        {
+            _queue.Add(item, CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or ObjectDisposedException)
+        {
+            // The service is stopping and no hashing thread will take it: an outage (503), not a 500.
+            throw new PasswordHasherBusyException(_settings.MaxConcurrent, TimeSpan.Zero);
+        }
+
         try
         {
             return await item.Result.WaitAsync(_settings.QueueTimeout, cancellationToken).ConfigureAwait(false);

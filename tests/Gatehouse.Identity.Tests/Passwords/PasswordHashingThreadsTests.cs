@@ -92,6 +92,15 @@ public sealed class PasswordHashingThreadsTests
     }
 
     [Fact]
+    public async Task WorkHandedOverAfterTheThreadsStopped_FailsAsBusy()
+    {
+        var threads = Threads(1, TimeSpan.FromSeconds(10));
+        threads.Dispose();
+
+        await Assert.ThrowsAsync<PasswordHasherBusyException>(() => threads.RunAsync(() => 1, Test));
+    }
+
+    [Fact]
     public async Task AsManyVerificationsRunAtOnce_AsThereAreThreads()
     {
         using var threads = Threads(3, TimeSpan.FromSeconds(10));

@@ -107,7 +107,7 @@ status=0
 dotnet "$WORK/driver/Gatehouse.Benchmarks.dll" accounts-load \
   --url "http://127.0.0.1:$PORT" --database "$DATABASE" \
   --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
-  --seconds "$SECONDS_EACH" --sessions "$SESSIONS" \
+  --seconds "$SECONDS_EACH" --sessions "$SESSIONS" ${BENCH_IN_FLIGHT:+--in-flight "$BENCH_IN_FLIGHT"} \
   --service-pid "$GATEHOUSE_PID" --postgres-pid "$(head -n 1 "$WORK/pg/postmaster.pid")" --redis-pid "$(cat "$WORK/redis.pid")" \
   || status=$?
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

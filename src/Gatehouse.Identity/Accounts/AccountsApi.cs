@@ -15,9 +15,12 @@ public static class AccountsApi
 {
     public const string DocumentName = "accounts";
 
+    /// <summary>Where the account API lives.</summary>
+    public static readonly PathString Prefix = new("/auth");
+
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/auth")
+        var group = app.MapGroup(Prefix.Value!)
             .WithTags("Accounts")
             .WithGroupName(DocumentName)
             .AddEndpointFilter<AccountCallFilter>()

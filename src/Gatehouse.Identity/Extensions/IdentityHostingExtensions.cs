@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Accounts;
 using Gatehouse.Identity.Admin;
 using Gatehouse.Identity.Bootstrap;
 using Gatehouse.Identity.Configuration;
@@ -91,11 +92,31 @@ public static class IdentityHostingExtensions
         app.UseBrowserClientCors();
         app.UseMiddleware<ClientAuthenticationGate>();
         app.UseMiddleware<ClientCredentialsFastPath>();
-        app.UseAuthentication();
+        app.UseAuthenticationOutside(AccountsApi.Prefix);
         app.UseAuthorization();
         app.UseGatehousePages();
         app.MapFeedsApi();
         app.MapConnectEndpoints();
         return app;
     }
+
+    /// <summary>
+    /// The authentication middleware for every path but <paramref name="skipped"/>: the account API names
+    /// its client in headers and checks the user's bearer token itself, so the session cookie and
+    /// OpenIddict's request handlers (which look at every request for their own endpoints) would only
+    /// cost its calls time.
+    /// </summary>
+    /// <remarks>
+    /// A <see cref="WebApplication"/> puts the authentication middleware at the front of the pipeline by
+    /// itself unless <c>UseAuthentication</c> has marked the app's properties; a branch marks only its own
+    /// copy, so the mark is set here as well (<c>Accounts/AccountApiAuthenticationTests</c> would see the
+    /// handlers run again if the framework ever changed it).
+    /// </remarks>
+    private static void UseAuthenticationOutside(this WebApplication app, PathString skipped)
+    {
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments(skipped), branch => branch.UseAuthentication());
+        ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
+    }
+
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 }

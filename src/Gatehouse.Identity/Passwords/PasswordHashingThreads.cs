@@ -12,10 +12,6 @@ namespace Gatehouse.Identity.Passwords;
 /// the hashing threads take one verification after another.
 /// </summary>
 /// <remarks>
-/// The caller's continuation runs on the hashing thread that finished its work, up to the caller's next
-/// asynchronous wait (for a sign-in: the audit entry and sending the session's insert), instead of
-/// being handed to a thread-pool worker: one thread switch less per verification, on a machine
-/// whose cores the hashes keep busy. Callers therefore must not block after awaiting this class.
 /// The work still goes through the registered hasher, which takes its slot as before, so the cap on
 /// concurrent hashes holds for these threads and for hashes made on request threads alike. Work that
 /// has waited <see cref="Argon2Options.QueueTimeout"/> without starting fails with
@@ -110,8 +106,7 @@ public sealed class PasswordHashingThreads : IDisposable
 
     private sealed class WorkItem<T>(Func<T> work) : WorkItem
     {
-        // Continuations run on the hashing thread that completes it (see the class remarks).
-        private readonly TaskCompletionSource<T> _result = new();
+        private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task<T> Result => _result.Task;
 

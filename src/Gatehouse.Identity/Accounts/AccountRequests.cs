@@ -180,16 +180,36 @@ public sealed class JsonBody<T> : IJsonBody where T : class, IAccountRequest
 
     public static async ValueTask<JsonBody<T>> BindAsync(HttpContext http, ParameterInfo parameter)
     {
+        var (body, problem) = await ReadAsync(http);
+        if (problem is not null)
+        {
+            return Fail(problem);
+        }
+
+        var (value, invalid) = Parse(body.Span);
+        if (invalid is not null)
+        {
+            return Fail(invalid);
+        }
+
+        var errors = new FieldErrors();
+        value!.Check(errors);
+        return errors.Any ? Fail(errors.ToProblem()) : new JsonBody<T>(value, null);
+    }
+
+    /// <summary>The whole body of a JSON request, read up to the configured limit, or why it cannot be.</summary>
+    internal static async ValueTask<(ReadOnlyMemory<byte> Body, ProblemHttpResult? Problem)> ReadAsync(HttpContext http)
+    {
         var request = http.Request;
         var limit = http.RequestServices.GetRequiredService<IOptions<GatehouseOptions>>().Value.Accounts.MaxBodyBytes;
         if (!request.HasJsonContentType())
         {
-            return Fail(AccountErrors.UnsupportedMediaType.Problem("Send the body as application/json."));
+            return (default, AccountErrors.UnsupportedMediaType.Problem("Send the body as application/json."));
         }
 
         if (request.ContentLength > limit)
         {
-            return Fail(AccountErrors.PayloadTooLarge.Problem($"The body is larger than {limit} bytes."));
+            return (default, AccountErrors.PayloadTooLarge.Problem($"The body is larger than {limit} bytes."));
         }
 
         var buffer = new MemoryStream();
@@ -201,7 +221,7 @@ public sealed class JsonBody<T> : IJsonBody where T : class, IAccountRequest
             {
                 if (buffer.Length + read > limit)
                 {
-                    return Fail(AccountErrors.PayloadTooLarge.Problem($"The body is larger than {limit} bytes."));
+                    return (default, AccountErrors.PayloadTooLarge.Problem($"The body is larger than {limit} bytes."));
                 }
 
                 buffer.Write(chunk, 0, read);
@@ -209,18 +229,24 @@ public sealed class JsonBody<T> : IJsonBody where T : class, IAccountRequest
         }
         catch (BadHttpRequestException exception)
         {
-            return Fail(AccountErrors.InvalidRequest.Problem("The body could not be read: " + exception.Message));
+            return (default, AccountErrors.InvalidRequest.Problem("The body could not be read: " + exception.Message));
         }
 
-        if (buffer.Length == 0)
-        {
-            return Fail(AccountErrors.InvalidRequest.Problem("The body is empty; send a JSON object."));
-        }
+        return buffer.Length == 0
+            ? (default, AccountErrors.InvalidRequest.Problem("The body is empty; send a JSON object."))
+            : (buffer.GetBuffer().AsMemory(0, (int)buffer.Length), null);
+    }
 
+    /// <summary>
+    /// The request a body stands for, before its fields are checked, or a problem naming the member that is
+    /// of the wrong type, unknown or repeated (or saying that the body is no JSON object).
+    /// </summary>
+    internal static (T? Value, ProblemHttpResult? Problem) Parse(ReadOnlySpan<byte> body)
+    {
         T? value;
         try
         {
-            value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options);
+            value = JsonSerializer.Deserialize<T>(body, Options);
         }
         catch (JsonException exception)
         {
@@ -233,22 +259,15 @@ public sealed class JsonBody<T> : IJsonBody where T : class, IAccountRequest
                 detail = field is null ? exception.Message : $"{field}: {Describe(exception)}";
             }
 
-            return Fail(AccountErrors.InvalidRequest.Problem(detail,
+            return (null, AccountErrors.InvalidRequest.Problem(detail,
                 field is null ? null : new Dictionary<string, string[]> { [field] = [detail[(field.Length + 2)..]] }));
         }
         catch (InvalidOperationException)
         {
-            return Fail(AccountErrors.InvalidRequest.Problem("The body contains text that is not well-formed Unicode."));
+            return (null, AccountErrors.InvalidRequest.Problem("The body contains text that is not well-formed Unicode."));
         }
 
-        if (value is null)
-        {
-            return Fail(AccountErrors.InvalidRequest.Problem("The body must be a JSON object."));
-        }
-
-        var errors = new FieldErrors();
-        value.Check(errors);
-        return errors.Any ? Fail(errors.ToProblem()) : new JsonBody<T>(value, null);
+        return value is null ? (null, AccountErrors.InvalidRequest.Problem("The body must be a JSON object.")) : (value, null);
     }
 
     private static JsonBody<T> Fail(ProblemHttpResult problem) => new(null, problem);

@@ -84,6 +84,27 @@ public sealed record ClientRequest(
         AllowTokenExchange = AllowTokenExchange ?? false,
     };
 
+    /// <summary>The request that would register <paramref name="client"/> as it is now.</summary>
+    public static ClientRequest From(ClientView client) => new(
+        client.ClientId,
+        client.Type,
+        client.DisplayName,
+        client.FirstParty,
+        client.AllowAccountsApi,
+        [.. client.GrantTypes],
+        [.. client.Scopes],
+        [.. client.Resources],
+        [.. client.RedirectUris],
+        [.. client.PostLogoutRedirectUris],
+        client.BackChannelLogoutUri,
+        client.AccessTokenFormat,
+        client.AccessTokenLifetime,
+        client.RefreshTokenLifetime,
+        client.RefreshTokenAbsoluteLifetime,
+        client.AllowIntrospection,
+        client.AllowJwtIntrospection,
+        client.AllowTokenExchange);
+
     /// <summary>How a <see cref="ClientOptions"/> field is called in this API: <c>RedirectUris</c> is <c>redirect_uris</c>.</summary>
     public static string FieldName(string option) =>
         option.Length == 0 ? "client_id" : JsonNamingPolicy.SnakeCaseLower.ConvertName(option);
@@ -166,6 +187,9 @@ public static class ClientSources
     public const string Configuration = "configuration";
     public const string AdminApi = "admin";
 }
+
+/// <summary>A client as read or written, with the entity tag of that version (for <c>If-Match</c>).</summary>
+public sealed record ClientRead(ClientView Client, string ETag);
 
 /// <summary>One page of clients, ordered by client id; <c>next_page_token</c> is null on the last page.</summary>
 public sealed record ClientPage(

@@ -6,10 +6,14 @@ using Gatehouse.Identity.Bootstrap;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Revocation;
+using Gatehouse.Identity.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Microsoft.Net.Http.Headers;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
 
 namespace Gatehouse.Identity.Admin.Clients;
@@ -38,6 +42,20 @@ public static class ClientPageToken
     }
 }
 
+/// <summary>
+/// The entity tag of a stored client: OpenIddict's concurrency token, which its store replaces on every
+/// update (any node's), so a tag read before another change no longer matches.
+/// </summary>
+public static class ClientETag
+{
+    public static string Of(object application) =>
+        '"' + ((OpenIddictEntityFrameworkCoreApplication)application).ConcurrencyToken + '"';
+
+    /// <summary>Whether an <c>If-Match</c> list (null: no header) admits <paramref name="etag"/>; weak tags never match (RFC 9110 §13.1.1).</summary>
+    public static bool Admits(IReadOnlyList<EntityTagHeaderValue>? ifMatch, string etag) =>
+        ifMatch is null || ifMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || (!tag.IsWeak && tag.Tag.Equals(etag, StringComparison.Ordinal)));
+}
+
 /// <summary>A result or the problem that stands in its way.</summary>
 public readonly record struct AdminOutcome<T>(T? Value, ProblemHttpResult? Problem)
 {
@@ -54,6 +72,7 @@ public readonly record struct AdminOutcome<T>(T? Value, ProblemHttpResult? Probl
 /// </summary>
 public sealed class ClientDirectory(
     IOpenIddictApplicationManager applications,
+    GatehouseDbContext db,
     IServiceScopeFactory scopes,
     Tokens.RefreshTokenFamilies families,
     SessionRevocations sessions,
@@ -69,27 +88,75 @@ public sealed class ClientDirectory(
     /// <summary>Random bytes in a generated secret (base64url: 43 characters).</summary>
     public const int SecretBytes = 32;
 
-    /// <summary>Clients after <paramref name="after"/> (a client id, exclusive) in client-id order, filtered.</summary>
+    /// <summary>
+    /// Clients after <paramref name="after"/> (a client id, exclusive) in client-id order, filtered. The rows
+    /// are read in client-id order (byte order, as the page token compares) in batches of one page and one
+    /// more, the type filter in the query; the kind, derived from the whole registration, is judged per row,
+    /// and reading stops as soon as the page is full and one more client is known to follow.
+    /// </summary>
     public async Task<ClientPage> ListAsync(string? type, string? kind, string? after, int pageSize, CancellationToken cancellationToken)
     {
-        var views = new List<ClientView>();
-        await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
+        var rows = db.Set<OpenIddictEntityFrameworkCoreApplication>().AsNoTracking();
+        var clientType = (type ?? KindType(kind)) switch
         {
-            var view = await ViewAsync(application, cancellationToken);
-            if ((type is null || view.Type == type) && (kind is null || view.Kind == kind)
-                && (after is null || string.CompareOrdinal(view.ClientId, after) > 0))
-            {
-                views.Add(view);
-            }
+            ClientKinds.Public => OpenIddictConstants.ClientTypes.Public,
+            ClientKinds.Confidential => OpenIddictConstants.ClientTypes.Confidential,
+            _ => null,
+        };
+        if (clientType is not null)
+        {
+            rows = rows.Where(application => application.ClientType == clientType);
         }
 
-        views.Sort((left, right) => string.CompareOrdinal(left.ClientId, right.ClientId));
-        var page = views.Take(pageSize).ToList();
-        return new ClientPage(page, views.Count > pageSize ? ClientPageToken.Of(page[^1].ClientId) : null);
+        var collation = db.Database.IsNpgsql() ? "C" : "BINARY";
+        var page = new List<ClientView>(pageSize);
+        var cursor = after;
+        var batchSize = pageSize + 1;
+        while (true)
+        {
+            var batch = await (cursor is null
+                    ? rows
+                    : rows.Where(application => string.Compare(EF.Functions.Collate(application.ClientId!, collation), cursor) > 0))
+                .OrderBy(application => EF.Functions.Collate(application.ClientId!, collation))
+                .Take(batchSize)
+                .ToListAsync(cancellationToken);
+            foreach (var application in batch)
+            {
+                var view = await ViewAsync(application, cancellationToken);
+                if (kind is not null && view.Kind != kind)
+                {
+                    continue;
+                }
+
+                if (page.Count == pageSize)
+                {
+                    return new ClientPage(page, ClientPageToken.Of(page[^1].ClientId));
+                }
+
+                page.Add(view);
+            }
+
+            if (batch.Count < batchSize)
+            {
+                return new ClientPage(page, null);
+            }
+
+            cursor = batch[^1].ClientId;
+        }
     }
 
-    public async Task<ClientView?> FindAsync(string clientId, CancellationToken cancellationToken) =>
-        await FindApplicationAsync(clientId, cancellationToken) is { } application ? await ViewAsync(application, cancellationToken) : null;
+    /// <summary>The type every client of a kind has.</summary>
+    private static string? KindType(string? kind) => kind switch
+    {
+        ClientListKinds.Spa or ClientListKinds.Native => ClientKinds.Public,
+        ClientListKinds.Web or ClientListKinds.Service => ClientKinds.Confidential,
+        _ => null,
+    };
+
+    public async Task<ClientRead?> FindAsync(string clientId, CancellationToken cancellationToken) =>
+        await FindApplicationAsync(clientId, cancellationToken) is { } application
+            ? new ClientRead(await ViewAsync(application, cancellationToken), ClientETag.Of(application))
+            : null;
 
     public async Task<AdminOutcome<ClientCreated>> CreateAsync(ClientRequest request, AdminCaller caller, CancellationToken cancellationToken)
     {
@@ -130,19 +197,49 @@ public sealed class ClientDirectory(
         return new ClientCreated(View(clientId, descriptor), secret);
     }
 
-    public async Task<AdminOutcome<ClientView>> ReplaceAsync(string clientId, ClientRequest request, AdminCaller caller, CancellationToken cancellationToken)
+    /// <summary>Replaces a client's registration (not its id, type or secret), if it is still the version <paramref name="ifMatch"/> names.</summary>
+    public async Task<AdminOutcome<ClientRead>> ReplaceAsync(
+        string clientId, ClientRequest request, IReadOnlyList<EntityTagHeaderValue>? ifMatch, AdminCaller caller, CancellationToken cancellationToken)
     {
         if (request.ClientId is { } named && named != clientId)
         {
             return AccountErrors.Field("client_id", $"is '{named}' but the address names '{clientId}'; a client id cannot change.");
         }
 
+        return await ChangeAsync(clientId, ifMatch, _ => request, caller, cancellationToken);
+    }
+
+    /// <summary>Applies a merge patch to a client's registration, if it is still the version <paramref name="ifMatch"/> names.</summary>
+    public Task<AdminOutcome<ClientRead>> PatchAsync(
+        string clientId, ClientPatch patch, IReadOnlyList<EntityTagHeaderValue>? ifMatch, AdminCaller caller, CancellationToken cancellationToken) =>
+        ChangeAsync(clientId, ifMatch, current => patch.ApplyTo(clientId, ClientRequest.From(current)), caller, cancellationToken);
+
+    /// <summary>
+    /// Writes the registration <paramref name="change"/> makes of the current one, after the same rules as a
+    /// new client; nothing is written unless every rule holds and the stored version is the one expected.
+    /// </summary>
+    private async Task<AdminOutcome<ClientRead>> ChangeAsync(
+        string clientId, IReadOnlyList<EntityTagHeaderValue>? ifMatch, Func<ClientView, AdminOutcome<ClientRequest>> change,
+        AdminCaller caller, CancellationToken cancellationToken)
+    {
         var (application, current, problem) = await ManagedAsync(clientId, cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
+        if (!ClientETag.Admits(ifMatch, ClientETag.Of(application!)))
+        {
+            return ClientErrors.Changed.Problem($"'{clientId}' is no longer the version named in If-Match; its tag is now {ClientETag.Of(application!)}.");
+        }
+
+        var changed = change(View(clientId, current!));
+        if (changed.Problem is { } invalid)
+        {
+            return invalid;
+        }
+
+        var request = changed.Value!;
         var currentType = current!.ClientType == OpenIddictConstants.ClientTypes.Public ? ClientKinds.Public : ClientKinds.Confidential;
         if (request.Type != currentType)
         {
@@ -157,9 +254,19 @@ public sealed class ClientDirectory(
 
         var descriptor = Describe(clientId, client);
         descriptor.ClientSecret = current.ClientSecret; // the stored hash: the secret stays as it is
-        await applications.UpdateAsync(application!, descriptor, cancellationToken);
+        try
+        {
+            await applications.UpdateAsync(application!, descriptor, cancellationToken);
+        }
+        catch (OpenIddictExceptions.ConcurrencyException)
+        {
+            // Another request (on any node) changed it between the read above and this write.
+            return (ifMatch is null ? ClientErrors.ChangedMeanwhile : ClientErrors.Changed)
+                .Problem($"'{clientId}' was changed by another request at the same time; read it again.");
+        }
+
         Record(AuditEventTypes.ClientUpdated, clientId, caller);
-        return View(clientId, descriptor);
+        return new ClientRead(View(clientId, descriptor), ClientETag.Of(application!));
     }
 
     /// <summary>

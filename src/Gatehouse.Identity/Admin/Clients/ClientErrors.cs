@@ -11,6 +11,10 @@ public static class ClientErrors
     public static readonly AccountError Exists = new("client_exists", 409, "A client with this id exists already.");
     public static readonly AccountError FromConfiguration = new("client_from_configuration", 409,
         "This client is defined in configuration, which would overwrite any change at the next start; change it there.");
+    public static readonly AccountError Changed = new("client_changed", 412,
+        "The client changed since the version named in If-Match was read; read it again and apply the change to that version.");
+    public static readonly AccountError ChangedMeanwhile = new("client_changed", 409,
+        "Another request changed the client while this change was being made; read it again and repeat the change.");
     public static readonly AccountError PublicClient = new("public_client", 409, "A public client has no secret.");
     public static readonly AccountError AdminScopeNotHeld = new("admin_scope_not_held", 403,
         "A client may be given only the admin scopes that the caller's own token carries.");

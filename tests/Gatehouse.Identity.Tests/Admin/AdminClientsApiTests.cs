@@ -18,6 +18,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [InlineData("GET", "/admin/clients/orders-service")]
     [InlineData("POST", "/admin/clients")]
     [InlineData("PUT", "/admin/clients/orders-service")]
+    [InlineData("PATCH", "/admin/clients/orders-service")]
     [InlineData("DELETE", "/admin/clients/orders-service")]
     [InlineData("POST", "/admin/clients/orders-service/secret")]
     public async Task EveryEndpoint_WithoutAToken_Answers401(string method, string path)
@@ -35,6 +36,7 @@ public sealed class AdminClientsApiTests(AdminFixture fixture) : IClassFixture<A
     [InlineData("GET", "/admin/clients/orders-service")]
     [InlineData("POST", "/admin/clients")]
     [InlineData("PUT", "/admin/clients/orders-service")]
+    [InlineData("PATCH", "/admin/clients/orders-service")]
     [InlineData("DELETE", "/admin/clients/orders-service")]
     [InlineData("POST", "/admin/clients/orders-service/secret")]
     public async Task EveryEndpoint_WithATokenLackingTheScope_Answers403(string method, string path)

@@ -98,7 +98,7 @@ public class GatehouseFixture : IAsyncLifetime
         _ = _app.Server; // start now, so a start-up failure shows here and not in the first test
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_app is not null)
         {

@@ -52,6 +52,41 @@ internal sealed class AdminApiDocument : IOpenApiDocumentTransformer, IOpenApiOp
             operation.Description = $"Requires the scope {scope} or {AdminScopes.All}. {operation.Description}".TrimEnd();
         }
 
+        if (context.Description.ActionDescriptor.EndpointMetadata.OfType<EntityTagged>().FirstOrDefault() is { } tagged)
+        {
+            Describe(operation, tagged);
+        }
+
         return Task.CompletedTask;
     }
+
+    /// <summary>The ETag the answer carries and, for a change, the If-Match it honours.</summary>
+    private static void Describe(OpenApiOperation operation, EntityTagged tagged)
+    {
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse response)
+        {
+            response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            response.Headers["ETag"] = new OpenApiHeader
+            {
+                Description = "The version of the resource in this answer; send it as If-Match to change only this version.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            };
+        }
+
+        if (tagged.HonoursIfMatch)
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-Match",
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "An ETag from GET (quotes included) or *; when the resource is no longer that version the answer is 412 and nothing changes.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+    }
 }
+
+/// <summary>Endpoint metadata: the answer carries an ETag, and the endpoint may honour If-Match.</summary>
+public sealed record EntityTagged(bool HonoursIfMatch);

@@ -18,7 +18,7 @@ public sealed class AdminApiDocumentTests(GatehouseFixture fixture) : IClassFixt
         foreach (var (path, method) in new[]
                  {
                      ("/admin/clients", "get"), ("/admin/clients", "post"), ("/admin/clients/{clientId}", "get"),
-                     ("/admin/clients/{clientId}", "put"), ("/admin/clients/{clientId}", "delete"),
+                     ("/admin/clients/{clientId}", "put"), ("/admin/clients/{clientId}", "patch"), ("/admin/clients/{clientId}", "delete"),
                      ("/admin/clients/{clientId}/secret", "post"), ("/admin/keys", "get"), ("/admin/keys/rotate", "post"),
                  })
         {
@@ -34,6 +34,25 @@ public sealed class AdminApiDocumentTests(GatehouseFixture fixture) : IClassFixt
         var create = paths.GetProperty("/admin/clients").GetProperty("post");
         Assert.True(create.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.True(create.GetProperty("responses").TryGetProperty("409", out _));
+
+        var patch = paths.GetProperty("/admin/clients/{clientId}").GetProperty("patch");
+        Assert.True(patch.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/merge-patch+json", out _));
+        Assert.True(patch.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        foreach (var status in new[] { "400", "404", "409", "412", "413" })
+        {
+            Assert.True(patch.GetProperty("responses").TryGetProperty(status, out _), $"PATCH does not mention {status}");
+        }
+
+        foreach (var method in new[] { "put", "patch" })
+        {
+            var change = paths.GetProperty("/admin/clients/{clientId}").GetProperty(method);
+            Assert.Contains(change.GetProperty("parameters").EnumerateArray(),
+                parameter => parameter.GetProperty("name").GetString() == "If-Match" && parameter.GetProperty("in").GetString() == "header");
+            Assert.True(change.GetProperty("responses").GetProperty("200").GetProperty("headers").TryGetProperty("ETag", out _), $"{method} does not name its ETag");
+        }
+
+        Assert.True(paths.GetProperty("/admin/clients/{clientId}").GetProperty("get").GetProperty("responses").GetProperty("200")
+            .GetProperty("headers").TryGetProperty("ETag", out _));
 
         var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
         Assert.Equal("http", scheme.GetProperty("type").GetString());

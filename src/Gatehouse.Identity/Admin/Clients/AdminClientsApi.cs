@@ -25,20 +25,21 @@ public static class AdminClientsApi
             .WithSummary("List clients in client-id order, filtered by type (public, confidential) or kind (spa, native, web, service); paged with page_token.")
             .WithDescription("Query parameters, all optional: type (public or confidential), kind (spa, native, web or service), "
                 + $"page_size (1 to {AdminQuery.MaxPageSize}, default {AdminQuery.DefaultPageSize}), page_token (the next_page_token of the previous page).");
-        clients.MapGet("/{clientId}", GetAsync)
+        clients.MapGet("/{clientId}", GetAsync).WithMetadata(new EntityTagged(HonoursIfMatch: false))
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Read one client's registration (never its secret).")
             .WithDescription("The ETag response header names this version of the registration; send it as If-Match with PUT or PATCH to change only this version.");
         clients.MapPost("/", CreateAsync).Accepts<ClientRequest>("application/json")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Register a client. A confidential client's secret is generated and returned this once.");
-        clients.MapPut("/{clientId}", ReplaceAsync).Accepts<ClientRequest>("application/json")
+        clients.MapPut("/{clientId}", ReplaceAsync).Accepts<ClientRequest>("application/json").WithMetadata(new EntityTagged(HonoursIfMatch: true))
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .WithSummary("Replace a client's registration (its id, type and secret stay).")
             .WithDescription("Optional If-Match: the ETag of GET; 412 when the client changed since. The answer carries the new ETag.");
         clients.MapPatch("/{clientId}", PatchAsync).Accepts<ClientRequest>(ClientPatch.MediaType, "application/json")
+            .WithMetadata(new EntityTagged(HonoursIfMatch: true))
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Change some members of a client's registration (JSON merge patch, RFC 7396).")

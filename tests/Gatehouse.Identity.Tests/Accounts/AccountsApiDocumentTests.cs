@@ -20,7 +20,8 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
             new[]
             {
                 "/auth/confirm-email", "/auth/confirm-reset", "/auth/delete-account", "/auth/logout", "/auth/refresh-tokens",
-                "/auth/reset-password", "/auth/send-code", "/auth/sign-in", "/auth/sign-up", "/auth/update-password",
+                "/auth/reset-password", "/auth/send-code", "/auth/sessions", "/auth/sessions/{sessionId}", "/auth/sign-in",
+                "/auth/sign-up", "/auth/update-password",
             },
             paths);
         var signIn = document.GetProperty("paths").GetProperty("/auth/sign-in").GetProperty("post");
@@ -35,6 +36,11 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
         Assert.DoesNotContain("Authorization", headers);
         var logout = document.GetProperty("paths").GetProperty("/auth/logout").GetProperty("post");
         Assert.Contains("Authorization", logout.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        var sessions = document.GetProperty("paths").GetProperty("/auth/sessions");
+        Assert.True(sessions.TryGetProperty("get", out _));
+        Assert.True(sessions.TryGetProperty("delete", out _));
+        var endOne = document.GetProperty("paths").GetProperty("/auth/sessions/{sessionId}").GetProperty("delete");
+        Assert.Contains("Authorization", endOne.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
     }
 
     [Fact]

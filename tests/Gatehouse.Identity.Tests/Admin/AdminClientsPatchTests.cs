@@ -126,6 +126,12 @@ public sealed class AdminClientsPatchTests(AdminFixture fixture) : IClassFixture
         { """{"allow_introspection":true}""", "allow_introspection" },
         { """{"display_name":"a\u0007b"}""", "display_name" },
         { """{"first_party":"yes"}""", "first_party" },
+        { """{"scopes":[null]}""", "scopes" },
+        { """{"redirect_uris":[null]}""", "redirect_uris" },
+        { """{"grant_types":[null]}""", "grant_types" },
+        { """{"resources":[null]}""", "resources" },
+        { """{"post_logout_redirect_uris":[null]}""", "post_logout_redirect_uris" },
+        { """{"redirect_uris":[[[[[[[[["deep"]]]]]]]]]}""", "redirect_uris" },
     };
 
     [Theory]

@@ -128,4 +128,20 @@ public abstract class GatehouseDbContext(DbContextOptions options)
 public sealed class SqliteGatehouseDbContext(DbContextOptions<SqliteGatehouseDbContext> options) : GatehouseDbContext(options);
 
 /// <summary>Production: PostgreSQL through Npgsql.</summary>
-public sealed class PostgreSqlGatehouseDbContext(DbContextOptions<PostgreSqlGatehouseDbContext> options) : GatehouseDbContext(options);
+public sealed class PostgreSqlGatehouseDbContext(DbContextOptions<PostgreSqlGatehouseDbContext> options) : GatehouseDbContext(options)
+{
+    /// <summary>The collation in which client ids are paged: byte order, whatever the database's own collation.</summary>
+    public const string ClientIdPagingCollation = "C";
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        // The admin client list pages in byte order (COLLATE "C"); the unique index on ClientId has the
+        // database's collation, so without this one each page would sort the whole table. (SQLite's
+        // default collation is already byte order, so its unique index serves.)
+        builder.Entity<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>()
+            .HasIndex(application => application.ClientId, "IX_oidc_applications_ClientId_bytes")
+            .UseCollation(ClientIdPagingCollation);
+    }
+}

@@ -108,7 +108,7 @@ public sealed class ClientDirectory(
             rows = rows.Where(application => application.ClientType == clientType);
         }
 
-        var collation = db.Database.IsNpgsql() ? "C" : "BINARY";
+        var collation = db.Database.IsNpgsql() ? PostgreSqlGatehouseDbContext.ClientIdPagingCollation : "BINARY";
         var page = new List<ClientView>(pageSize);
         var cursor = after;
         var batchSize = pageSize + 1;

@@ -17,7 +17,7 @@ namespace Gatehouse.Identity.Data.Migrations.PostgreSql
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.14")
+                .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
@@ -542,6 +542,10 @@ namespace Gatehouse.Identity.Data.Migrations.PostgreSql
 
                     b.HasIndex("ClientId")
                         .IsUnique();
+
+                    b.HasIndex(new[] { "ClientId" }, "IX_oidc_applications_ClientId_bytes");
+
+                    NpgsqlIndexBuilderExtensions.UseCollation(b.HasIndex(new[] { "ClientId" }, "IX_oidc_applications_ClientId_bytes"), new[] { "C" });
 
                     b.ToTable("oidc_applications", (string)null);
                 });

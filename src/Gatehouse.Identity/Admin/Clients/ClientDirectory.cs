@@ -91,11 +91,17 @@ public sealed class ClientDirectory(
     /// <summary>
     /// Clients after <paramref name="after"/> (a client id, exclusive) in client-id order, filtered. The rows
     /// are read in client-id order (byte order, as the page token compares) in batches of one page and one
-    /// more, the type filter in the query; the kind, derived from the whole registration, is judged per row,
-    /// and reading stops as soon as the page is full and one more client is known to follow.
+    /// more (at least <see cref="KindBatchSize"/> with a kind filter), the type filter in the query; the kind,
+    /// derived from the whole registration, is judged per row, and reading stops as soon as the page is full
+    /// and one more client is known to follow.
     /// </summary>
     public async Task<ClientPage> ListAsync(string? type, string? kind, string? after, int pageSize, CancellationToken cancellationToken)
     {
+        if (type is not null && KindType(kind) is { } kindType && kindType != type)
+        {
+            return new ClientPage([], null); // no spa or native client is confidential, no web or service client public
+        }
+
         var rows = db.Set<OpenIddictEntityFrameworkCoreApplication>().AsNoTracking();
         var clientType = (type ?? KindType(kind)) switch
         {
@@ -111,7 +117,9 @@ public sealed class ClientDirectory(
         var collation = db.Database.IsNpgsql() ? PostgreSqlGatehouseDbContext.ClientIdPagingCollation : "BINARY";
         var page = new List<ClientView>(pageSize);
         var cursor = after;
-        var batchSize = pageSize + 1;
+        // Without a kind filter a batch is exactly what the page needs; with one, batches are larger so that a
+        // rare kind takes fewer round trips (each still one ordered, limited query).
+        var batchSize = kind is null ? pageSize + 1 : Math.Max(pageSize + 1, KindBatchSize);
         while (true)
         {
             var batch = await (cursor is null
@@ -144,6 +152,9 @@ public sealed class ClientDirectory(
             cursor = batch[^1].ClientId;
         }
     }
+
+    /// <summary>Rows read at least per query when the list is filtered by kind.</summary>
+    public const int KindBatchSize = 50;
 
     /// <summary>The type every client of a kind has.</summary>
     private static string? KindType(string? kind) => kind switch

@@ -221,13 +221,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await page.GetByText("Your password has been changed").WaitForAsync();
         await TestMailbox.Shared.WaitForMessageAsync(email, "password was changed");
 
-        // This browser keeps a (fresh) session; the other browser and the API session are over.
-        await page.GotoAsync("/Account");
-        Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
-        await other.Page.GotoAsync("/Account");
-        Assert.Contains("/Account/SignIn", other.Page.Url);
-        using var refresh = await api.PostAsync("/auth/refresh-tokens", new { refresh_token = apiPair.RefreshToken });
-        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+        await AssertOnlyThisBrowserIsSignedInAsync(page, email, other.Page, api, apiPair);
     }
 
     [Fact]
@@ -303,13 +297,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         Assert.Equal(newEmail, await page.Locator("#changed-email").TextContentAsync());
         await TestMailbox.Shared.WaitForMessageAsync(email, "email address was changed");
 
-        // This browser keeps a (fresh) session under the new address; the other browser and the API session are over.
-        await page.GotoAsync("/Account");
-        Assert.Equal(newEmail, await page.Locator("#signed-in-email").TextContentAsync());
-        await other.Page.GotoAsync("/Account");
-        Assert.Contains("/Account/SignIn", other.Page.Url);
-        using var refresh = await api.PostAsync("/auth/refresh-tokens", new { refresh_token = apiPair.RefreshToken });
-        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+        await AssertOnlyThisBrowserIsSignedInAsync(page, newEmail, other.Page, api, apiPair);
         await api.SignInAsync(newEmail, Password);
 
         var changed = Assert.Single(await AuditAsync(user.Id, AuditEventTypes.EmailChanged));
@@ -488,6 +476,17 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
     {
         await using var scope = session.App.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>().FindByEmailAsync(email);
+    }
+
+    /// <summary>After a credential change: <paramref name="page"/> keeps a fresh session as <paramref name="email"/>; the other browser and the API session are over.</summary>
+    private static async Task AssertOnlyThisBrowserIsSignedInAsync(IPage page, string email, IPage other, AccountApi api, Pair apiPair)
+    {
+        await page.GotoAsync("/Account");
+        Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
+        await other.GotoAsync("/Account");
+        Assert.Contains("/Account/SignIn", other.Url);
+        using var refresh = await api.PostAsync("/auth/refresh-tokens", new { refresh_token = apiPair.RefreshToken });
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
     }
 
     private async Task<GatehouseUser> FindUserByIdAsync(Guid id)

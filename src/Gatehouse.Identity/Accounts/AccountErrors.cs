@@ -29,6 +29,7 @@ public static class AccountErrors
     public static readonly AccountError EmailTaken = new("email_taken", 409, "An account with this email address exists already.");
     public static readonly AccountError InvalidRefreshToken = new("invalid_refresh_token", 400, "The refresh token is unknown, expired or revoked.");
     public static readonly AccountError RefreshTokenReused = new("refresh_token_reused", 400, "The refresh token was used before; the session is revoked.");
+    public static readonly AccountError SessionNotFound = new("session_not_found", 404, "The signed-in user has no live session with this id.");
     public static readonly AccountError TooManyRequests = new("too_many_requests", 429, "Too many requests; try again later.");
     public static readonly AccountError ServiceBusy = new("service_busy", 503, "The service is busy; try again in a moment.");
 

@@ -1,6 +1,7 @@
 using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Security;
+using Gatehouse.Identity.Sessions;
 using Gatehouse.Identity.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -52,6 +53,12 @@ public static class AccountsApi
             .WithSummary("Confirm the new email address with the code; ends every session and returns a fresh token pair.");
         group.MapPost("/refresh-tokens", RefreshTokensAsync).Accepts<RefreshTokensRequest>("application/json")
             .WithSummary("Exchange a refresh token for a new pair; a reused refresh token ends its session.");
+        group.MapGet("/sessions", (Delegate)ListSessionsAsync)
+            .WithSummary("The signed-in user's live sessions; the one of the bearer access token is marked current.");
+        group.MapDelete("/sessions/{sessionId}", EndSessionAsync)
+            .WithSummary("End one of the signed-in user's sessions (the current one too, which also ends its access token).");
+        group.MapDelete("/sessions", (Delegate)EndAllSessionsAsync)
+            .WithSummary("Sign out everywhere: end every session of the signed-in user and stop all their access tokens.");
         group.MapPost("/delete-account", DeleteAccountAsync).Accepts<DeleteAccountRequest>("application/json")
             .WithSummary("Delete the signed-in user's account after a password check.");
         return app;
@@ -97,6 +104,15 @@ public static class AccountsApi
 
     private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> RefreshTokensAsync(JsonBody<RefreshTokensRequest> body, HttpContext http) =>
         Flow<RefreshTokens>(http).HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Ok<SessionList>, ProblemHttpResult>> ListSessionsAsync(HttpContext http) =>
+        Flow<AccountSessions>(http).ListAsync(AccountCall.Of(http));
+
+    private static Task<Results<NoContent, ProblemHttpResult>> EndSessionAsync(string sessionId, HttpContext http) =>
+        Flow<AccountSessions>(http).EndAsync(sessionId, AccountCall.Of(http));
+
+    private static Task<Results<NoContent, ProblemHttpResult>> EndAllSessionsAsync(HttpContext http) =>
+        Flow<AccountSessions>(http).EndAllAsync(AccountCall.Of(http));
 
     private static Task<Results<NoContent, ProblemHttpResult>> DeleteAccountAsync(JsonBody<DeleteAccountRequest> body, HttpContext http) =>
         Flow<DeleteAccount>(http).HandleAsync(body.Value!, AccountCall.Of(http));

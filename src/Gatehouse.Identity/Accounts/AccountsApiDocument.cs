@@ -16,6 +16,8 @@ internal sealed class AccountsApiDocument : IOpenApiOperationTransformer
         "auth/delete-account",
         "auth/change-email",
         "auth/confirm-email-change",
+        "auth/sessions",
+        "auth/sessions/{sessionId}",
     };
 
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)

@@ -22,6 +22,9 @@ public sealed record AdminCaller(string? ClientId, Guid? ActorUserId, string? Ip
         return new AdminCaller(clientId, actor, http.Connection.RemoteIpAddress?.ToString(), http);
     }
 
+    /// <summary>The same caller as the audit trail records who ended a session.</summary>
+    public Sessions.SessionActor AsSessionActor() => new(ClientId, IpAddress, ActorUserId, CancellationToken);
+
     /// <summary>
     /// The same caller in the shape the account flows take, so admin endpoints reuse their steps (password
     /// re-confirmation with lockout and audit) instead of copies of them.

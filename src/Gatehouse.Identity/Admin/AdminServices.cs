@@ -9,7 +9,6 @@ public static class AdminServices
     public static IServiceCollection AddAdminUsers(this IServiceCollection services)
     {
         services.AddScoped<AdminUsers>();
-        services.AddScoped<UserSessions>();
         services.AddScoped<AdminRoles>();
         return services;
     }

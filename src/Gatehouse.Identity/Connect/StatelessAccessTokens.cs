@@ -1,4 +1,5 @@
 using Gatehouse.Identity.Revocation;
+using Gatehouse.Identity.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -62,6 +63,12 @@ public sealed class RejectDeniedAccessTokens(IAccessTokenDenylist denylist) : IO
             && await denylist.IsSubjectRevokedAsync(subject, issuedAt))
         {
             context.Reject(Errors.InvalidToken, "The access token was issued before its subject's tokens were revoked.");
+            return;
+        }
+
+        if (principal.GetClaim(UserAccessTokens.SessionClaim) is { Length: > 0 } session && await denylist.IsSessionRevokedAsync(session))
+        {
+            context.Reject(Errors.InvalidToken, "The access token's session has ended.");
         }
     }
 }

@@ -27,6 +27,8 @@ public static class AccountsExtensions
         services.AddSingleton<DummyPasswordHash>();
         services.AddScoped<AccountLockout>();
         services.AddScoped<SessionRevocation>();
+        services.AddScoped<Sessions.UserSessions>();
+        services.AddScoped<AccountSessions>();
         services.AddSingleton<AccountFlowStore>();
 
         services.AddScoped<SignUp>();

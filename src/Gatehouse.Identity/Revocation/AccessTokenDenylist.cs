@@ -5,8 +5,9 @@ namespace Gatehouse.Identity.Revocation;
 
 /// <summary>
 /// Access tokens are self-contained JWTs that are not stored. Revoking one puts its <c>jti</c> here
-/// until it would have expired anyway; revoking everything a user holds (logout everywhere, password
-/// change, ban, deletion) records a cut-off time before which that subject's tokens are refused.
+/// until it would have expired anyway; ending one sign-in session records its id, which the tokens
+/// carry as <c>sid</c>; revoking everything a user holds (logout everywhere, password change, ban,
+/// deletion) records a cut-off time before which that subject's tokens are refused.
 /// </summary>
 public interface IAccessTokenDenylist
 {
@@ -22,6 +23,14 @@ public interface IAccessTokenDenylist
 
     /// <summary>Whether a token of <paramref name="subject"/> issued at <paramref name="issuedAt"/> is revoked.</summary>
     ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Refuses every access token whose <c>sid</c> is <paramref name="sessionId"/> (the session ended for
+    /// <paramref name="reason"/>), for as long as a subject cut-off is kept.
+    /// </summary>
+    ValueTask RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken = default);
+
+    ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Shared rules of both implementations.</summary>
@@ -69,9 +78,20 @@ public sealed class MemoryAccessTokenDenylist(IMemoryCache cache, TimeProvider t
     public ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(cache.TryGetValue(SubjectKey(subject), out long cutoff) && AccessTokenDenylistRules.IsBefore(issuedAt, cutoff));
 
+    public ValueTask RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken = default)
+    {
+        cache.Set(SessionKey(sessionId), true, AccessTokenDenylistRules.SubjectCutoffRetention);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(cache.TryGetValue(SessionKey(sessionId), out _));
+
     private static string Key(string tokenId) => "gatehouse:deny:jti:" + tokenId;
 
     private static string SubjectKey(string subject) => "gatehouse:deny:sub:" + subject;
+
+    private static string SessionKey(string sessionId) => "gatehouse:deny:sid:" + sessionId;
 }
 
 /// <summary>
@@ -114,7 +134,15 @@ public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, TimeP
         return value.TryParse(out long cutoff) && AccessTokenDenylistRules.IsBefore(issuedAt, cutoff);
     }
 
+    public async ValueTask RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken = default) =>
+        await redis.GetDatabase().StringSetAsync(SessionKey(sessionId), reason, AccessTokenDenylistRules.SubjectCutoffRetention);
+
+    public async ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        await redis.GetDatabase().KeyExistsAsync(SessionKey(sessionId));
+
     private static RedisKey Key(string tokenId) => "gatehouse:deny:jti:" + tokenId;
 
     private static RedisKey SubjectKey(string subject) => "gatehouse:deny:sub:" + subject;
+
+    private static RedisKey SessionKey(string sessionId) => "gatehouse:deny:sid:" + sessionId;
 }

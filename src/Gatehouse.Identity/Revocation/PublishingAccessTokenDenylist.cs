@@ -5,7 +5,8 @@ namespace Gatehouse.Identity.Revocation;
 
 /// <summary>
 /// Every revocation also becomes an event resource servers follow (Redis stream + pub/sub, or the
-/// HTTP feed): a token until it expires, a subject's older tokens until the longest-lived of them has expired.
+/// HTTP feed): a token until it expires, a session's or a subject's older tokens until the longest-lived
+/// of them has expired.
 /// </summary>
 public sealed class PublishingAccessTokenDenylist(IAccessTokenDenylist inner, IEventLog<RevocationEvent> events, TimeProvider time) : IAccessTokenDenylist
 {
@@ -45,4 +46,23 @@ public sealed class PublishingAccessTokenDenylist(IAccessTokenDenylist inner, IE
 
     public ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default) =>
         inner.IsSubjectRevokedAsync(subject, issuedAt, cancellationToken);
+
+    public async ValueTask RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken = default)
+    {
+        await inner.RevokeSessionAsync(sessionId, reason, cancellationToken);
+        var now = time.GetUtcNow();
+        await events.AppendAsync(new RevocationEvent
+        {
+            Version = RevocationEvent.SessionVersion,
+            Kind = RevocationEventKinds.Session,
+            SessionId = sessionId,
+            // Longer than any access token of the session can still live.
+            ExpiresAt = (now + RevocationFeed.SubjectEventLifetime).ToUnixTimeSeconds(),
+            Reason = reason,
+            OccurredAt = now.ToUnixTimeMilliseconds(),
+        }, cancellationToken);
+    }
+
+    public ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        inner.IsSessionRevokedAsync(sessionId, cancellationToken);
 }

@@ -20,8 +20,8 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
             new[]
             {
                 "/auth/change-email", "/auth/confirm-email", "/auth/confirm-email-change", "/auth/confirm-reset", "/auth/delete-account",
-                "/auth/logout", "/auth/refresh-tokens",
-                "/auth/reset-password", "/auth/send-code", "/auth/sign-in", "/auth/sign-up", "/auth/update-password",
+                "/auth/logout", "/auth/refresh-tokens", "/auth/reset-password", "/auth/send-code", "/auth/sessions",
+                "/auth/sessions/{sessionId}", "/auth/sign-in", "/auth/sign-up", "/auth/update-password",
             },
             paths);
         var signIn = document.GetProperty("paths").GetProperty("/auth/sign-in").GetProperty("post");
@@ -49,6 +49,12 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
         var confirmChange = document.GetProperty("paths").GetProperty("/auth/confirm-email-change").GetProperty("post");
         Assert.True(confirmChange.GetProperty("responses").TryGetProperty("200", out _));
         Assert.True(confirmChange.GetProperty("responses").TryGetProperty("409", out _));
+
+        var sessions = document.GetProperty("paths").GetProperty("/auth/sessions");
+        Assert.True(sessions.TryGetProperty("get", out _));
+        Assert.True(sessions.TryGetProperty("delete", out _));
+        var endOne = document.GetProperty("paths").GetProperty("/auth/sessions/{sessionId}").GetProperty("delete");
+        Assert.Contains("Authorization", endOne.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
     }
 
     [Fact]

@@ -450,7 +450,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
     /// Signs in from a freshly loaded sign-in page and returns once the server has answered the POST;
     /// callers then wait for what they expect (a message, a URL) with auto-waiting locators.
     /// </summary>
-    private static async Task SignInAsync(IPage page, string email, string password)
+    internal static async Task SignInAsync(IPage page, string email, string password)
     {
         await page.GotoAsync("/Account/SignIn");
         await page.GetByLabel("Email address").FillAsync(email);

@@ -2,6 +2,7 @@ using Gatehouse.Identity.Accounts;
 using Gatehouse.Identity.Admin.Roles;
 using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Data.Users;
+using Gatehouse.Identity.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 
@@ -209,7 +210,7 @@ public static class AdminUsersApi
             return AdminProblems.SessionNotFound.Problem();
         }
 
-        return await sessions.RevokeAsync(user.Id, sessionId, AdminCaller.Of(http))
+        return await sessions.RevokeAsync(user.Id, sessionId, AdminCaller.Of(http).AsSessionActor())
             ? TypedResults.NoContent()
             : AdminProblems.SessionNotFound.Problem();
     }
@@ -223,7 +224,7 @@ public static class AdminUsersApi
             return found.Problem!;
         }
 
-        await sessions.RevokeAllAsync(user.Id, AdminCaller.Of(http));
+        await sessions.RevokeAllAsync(user.Id, AdminCaller.Of(http).AsSessionActor());
         return TypedResults.NoContent();
     }
 

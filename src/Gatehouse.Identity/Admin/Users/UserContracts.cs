@@ -150,17 +150,3 @@ public sealed record CheckPasswordRequest([property: JsonPropertyName("password"
 }
 
 public sealed record PasswordCheckResult([property: JsonPropertyName("valid")] bool Valid);
-
-/// <summary>
-/// One sign-in session: an account-API refresh-token family (<c>kind</c> <c>account</c>) or a code-flow
-/// authorization (<c>kind</c> <c>oauth</c>). Client IP addresses are not kept with sessions (only in the audit log).
-/// </summary>
-public sealed record AdminSession(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("client_id")] string? ClientId,
-    [property: JsonPropertyName("created_at")] DateTimeOffset? CreatedAt,
-    [property: JsonPropertyName("last_used_at")] DateTimeOffset? LastUsedAt,
-    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt);
-
-public sealed record SessionList([property: JsonPropertyName("sessions")] IReadOnlyList<AdminSession> Sessions);

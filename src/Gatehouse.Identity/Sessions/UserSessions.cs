@@ -1,17 +1,41 @@
+using System.Text.Json.Serialization;
 using Gatehouse.Identity.Accounts;
 using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tokens;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Gatehouse.Identity.Admin.Users;
+namespace Gatehouse.Identity.Sessions;
+
+/// <summary>Who ends a session, as the audit trail records it: the client called through, the address, and the person.</summary>
+public sealed record SessionActor(string? ClientId, string? IpAddress, Guid? ActorUserId, CancellationToken CancellationToken);
 
 /// <summary>
-/// A user's live sessions as administrators see and end them: refresh-token families of the account
-/// API and ad-hoc authorizations of the code flow (remembered consents are not sessions and stay).
+/// One sign-in session: an account-API refresh-token family (<c>kind</c> <c>account</c>) or a code-flow
+/// authorization (<c>kind</c> <c>oauth</c>). Client IP addresses are not kept with sessions (only in the audit log).
+/// <see cref="Current"/> is set only when the user lists their own sessions: true for the session of the
+/// access token the list was asked with.
+/// </summary>
+public sealed record UserSession(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("client_id")] string? ClientId,
+    [property: JsonPropertyName("created_at")] DateTimeOffset? CreatedAt,
+    [property: JsonPropertyName("last_used_at")] DateTimeOffset? LastUsedAt,
+    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt,
+    [property: JsonPropertyName("current"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Current = null);
+
+public sealed record SessionList([property: JsonPropertyName("sessions")] IReadOnlyList<UserSession> Sessions);
+
+/// <summary>
+/// A user's live sessions as administrators, and the user through the account API, see and end them:
+/// refresh-token families of the account API and ad-hoc authorizations of the code flow (remembered
+/// consents are not sessions and stay).
 /// Ending one session revokes its family or its grant (with back-channel logout); ending all of them
 /// is <see cref="SessionRevocation.RevokeEverythingAsync"/>, which also announces a subject cut-off on
 /// the revocation feed so resource servers drop the user's access tokens.
@@ -24,20 +48,21 @@ public sealed class UserSessions(
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictApplicationManager applications,
     IOpenIddictTokenManager tokens,
+    UserManager<GatehouseUser> users,
     AuditLog audit,
     TimeProvider time)
 {
     public const string AccountKind = "account";
     public const string OAuthKind = "oauth";
 
-    public async Task<List<AdminSession>> ListAsync(Guid userId, CancellationToken cancellationToken)
+    public async Task<List<UserSession>> ListAsync(Guid userId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var live = await db.RefreshTokenFamilies.AsNoTracking()
             .Where(f => f.UserId == userId && f.RevokedAt == null && f.ExpiresAt > now)
             .Select(f => new { f.Id, f.ClientId, f.CreatedAt, f.ExpiresAt, LastUsed = f.Tokens.Max(t => (DateTime?)t.CreatedAt) })
             .ToListAsync(cancellationToken);
-        var sessions = live.Select(f => new AdminSession(f.Id.ToString(), AccountKind, f.ClientId, Utc(f.CreatedAt), Utc(f.LastUsed), Utc(f.ExpiresAt))).ToList();
+        var sessions = live.Select(f => new UserSession(f.Id.ToString(), AccountKind, f.ClientId, Utc(f.CreatedAt), Utc(f.LastUsed), Utc(f.ExpiresAt))).ToList();
 
         await foreach (var authorization in authorizations.FindBySubjectAsync(userId.ToString(), cancellationToken))
         {
@@ -67,14 +92,14 @@ public sealed class UserSessions(
             var applicationId = await authorizations.GetApplicationIdAsync(authorization, cancellationToken);
             var application = applicationId is null ? null : await applications.FindByIdAsync(applicationId, cancellationToken);
             var clientId = application is null ? null : await applications.GetClientIdAsync(application, cancellationToken);
-            sessions.Add(new AdminSession(id!, OAuthKind, clientId, await authorizations.GetCreationDateAsync(authorization, cancellationToken), lastUsed, expires));
+            sessions.Add(new UserSession(id!, OAuthKind, clientId, await authorizations.GetCreationDateAsync(authorization, cancellationToken), lastUsed, expires));
         }
 
         return [.. sessions.OrderByDescending(s => s.LastUsedAt ?? s.CreatedAt)];
     }
 
     /// <summary>Ends one live session of the user; false when the user has no live session with this id.</summary>
-    public async Task<bool> RevokeAsync(Guid userId, string sessionId, AdminCaller caller)
+    public async Task<bool> RevokeAsync(Guid userId, string sessionId, SessionActor caller)
     {
         var now = time.GetUtcNow().UtcDateTime;
         if (Guid.TryParseExact(sessionId, "D", out var familyId)
@@ -101,9 +126,18 @@ public sealed class UserSessions(
         return found;
     }
 
-    /// <summary>Ends every session of the user and cuts off the access tokens issued so far.</summary>
-    public async Task RevokeAllAsync(Guid userId, AdminCaller caller)
+    /// <summary>
+    /// Ends every session of the user, browser sessions of the hosted pages included (a new security
+    /// stamp, which their cookie is checked against on every request), and cuts off the access tokens
+    /// issued so far.
+    /// </summary>
+    public async Task RevokeAllAsync(Guid userId, SessionActor caller)
     {
+        if (await users.FindByIdAsync(userId.ToString()) is { } user)
+        {
+            await users.UpdateSecurityStampAsync(user);
+        }
+
         await revocation.RevokeEverythingAsync(userId, RefreshTokenFamilies.Reasons.Logout, caller.CancellationToken);
         audit.Record(AuditEventTypes.SessionsRevoked, userId, caller.ClientId, caller.IpAddress, null, caller.ActorUserId);
     }

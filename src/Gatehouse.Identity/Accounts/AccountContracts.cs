@@ -93,6 +93,20 @@ public sealed record RefreshTokensRequest([property: JsonPropertyName("refresh_t
     public void Check(FieldErrors errors) => errors.Token("refresh_token", RefreshToken);
 }
 
+public sealed record ChangeEmailRequest(
+    [property: JsonPropertyName("new_email")] string? NewEmail,
+    [property: JsonPropertyName("password")] string? Password) : IAccountRequest
+{
+    public void Check(FieldErrors errors)
+    {
+        errors.Email("new_email", NewEmail);
+        errors.Password("password", Password);
+    }
+
+    /// <summary>Counted against the address the codes would go to, so no address can be flooded with them.</summary>
+    public string? AccountKey => NewEmail;
+}
+
 public sealed record DeleteAccountRequest([property: JsonPropertyName("password")] string? Password) : IAccountRequest
 {
     public void Check(FieldErrors errors) => errors.Password("password", Password);
@@ -107,7 +121,7 @@ public sealed record TokenPair(
     [property: JsonPropertyName("refresh_token_expires_in")] long RefreshTokenExpiresIn);
 
 /// <summary>
-/// A started flow (sign-up or reset). The answer is the same whether or not the email belongs to an
+/// A started flow (sign-up, reset or email change). The answer is the same whether or not the email belongs to an
 /// account, so it tells nothing about who is registered.
 /// </summary>
 public sealed record FlowStarted(

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gatehouse.Identity.Codes;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Caching.Distributed;
@@ -9,7 +10,9 @@ namespace Gatehouse.Identity.Accounts;
 //                                           │   ▲
 //                                           └───┘ POST /auth/send-code (new code, old one void)
 //  reset password: POST /auth/reset-password ──▶ [AwaitingCode] ──POST /auth/confirm-reset──▶ [Completed]
+//  change email:   POST /auth/change-email (bearer, password) ──▶ [AwaitingCode] ──POST /auth/confirm-email-change (bearer)──▶ [Completed]
 //
+//  POST /auth/send-code issues a new code for any flow in AwaitingCode; the code goes to the flow's address.
 //  A flow expires with its lifetime; a completed or expired flow answers invalid_flow to every step.
 
 public enum FlowState
@@ -20,9 +23,10 @@ public enum FlowState
 
 /// <summary>
 /// One multi-step account flow. <see cref="SubjectId"/> is what its codes are bound to: the user being
-/// reset, or the id the new user will get. When the email belongs to no account (reset) or to an
-/// existing one (sign-up), <see cref="Deliverable"/> is false: codes are issued but never sent, so
-/// every answer looks the same as in the real case.
+/// reset or changing their address, or the id the new user will get. <see cref="Email"/> is where its
+/// codes go: the address signed up with, being reset, or moved to. When the email belongs to no account
+/// (reset) or to an existing one (sign-up, email change), <see cref="Deliverable"/> is false: codes are
+/// issued but never sent, so every answer looks the same as in the real case.
 /// </summary>
 public sealed record AccountFlow(
     Guid Id,
@@ -34,7 +38,22 @@ public sealed record AccountFlow(
     bool Deliverable,
     string Email,
     string? DisplayName = null,
-    string? PasswordHash = null);
+    string? PasswordHash = null)
+{
+    /// <summary>The account the flow acts on, for audit records; null while there is none (a sign-up, a reset of an unknown address).</summary>
+    [JsonIgnore]
+    public Guid? UserId => Purpose == VerificationPurpose.ChangeEmail || (Purpose == VerificationPurpose.ResetPassword && Deliverable) ? SubjectId : null;
+
+    /// <summary>How audit records name what the flow's codes are for.</summary>
+    [JsonIgnore]
+    public string CodeReason => Purpose switch
+    {
+        VerificationPurpose.ConfirmEmail => "confirm_email",
+        VerificationPurpose.ResetPassword => "reset_password",
+        VerificationPurpose.ChangeEmail => "change_email",
+        _ => throw new InvalidOperationException($"No audit name for {Purpose} codes."),
+    };
+}
 
 /// <summary>
 /// Flows live in the distributed cache (Redis, or in-process by default) until they expire. They are
@@ -52,7 +71,11 @@ public sealed class AccountFlowStore(IDistributedCache cache, IDataProtectionPro
     }
 
     /// <summary>The flow, if it exists, has not expired, serves <paramref name="purpose"/> and is in <paramref name="state"/>.</summary>
-    public async Task<AccountFlow?> FindAsync(string id, VerificationPurpose purpose, FlowState state, CancellationToken cancellationToken)
+    public async Task<AccountFlow?> FindAsync(string id, VerificationPurpose purpose, FlowState state, CancellationToken cancellationToken) =>
+        await FindAsync(id, state, cancellationToken) is { } flow && flow.Purpose == purpose ? flow : null;
+
+    /// <summary>The flow, whatever it serves, if it exists, has not expired and is in <paramref name="state"/>.</summary>
+    public async Task<AccountFlow?> FindAsync(string id, FlowState state, CancellationToken cancellationToken)
     {
         if (!Guid.TryParseExact(id, "D", out var flowId) || await cache.GetAsync(Key(flowId), cancellationToken) is not { } payload)
         {
@@ -69,7 +92,7 @@ public sealed class AccountFlowStore(IDistributedCache cache, IDataProtectionPro
             return null;
         }
 
-        return flow is not null && flow.Purpose == purpose && flow.State == state && flow.ExpiresAt > time.GetUtcNow() ? flow : null;
+        return flow is not null && flow.State == state && flow.ExpiresAt > time.GetUtcNow() ? flow : null;
     }
 
     private static string Key(Guid id) => "gatehouse:flow:" + id.ToString("N");

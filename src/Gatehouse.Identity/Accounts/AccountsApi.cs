@@ -33,7 +33,7 @@ public static class AccountsApi
         group.MapPost("/sign-up", SignUpAsync).Accepts<SignUpRequest>("application/json").CredentialGuessing()
             .WithSummary("Start a sign-up; a code is emailed to confirm the address.");
         group.MapPost("/send-code", SendCodeAsync).Accepts<SendCodeRequest>("application/json").CredentialGuessing()
-            .WithSummary("Send a new code for a sign-up or reset flow; the previous code stops working.");
+            .WithSummary("Send a new code for a sign-up, reset or email-change flow; the previous code stops working.");
         group.MapPost("/confirm-email", ConfirmEmailAsync).Accepts<ConfirmEmailRequest>("application/json").CredentialGuessing()
             .WithSummary("Confirm the email address with the code; creates the account and returns a token pair.");
         group.MapPost("/sign-in", SignInAsync).Accepts<SignInRequest>("application/json").CredentialGuessing()
@@ -46,6 +46,11 @@ public static class AccountsApi
             .WithSummary("Set a new password with the emailed code; ends every session and returns a fresh token pair.");
         group.MapPatch("/update-password", UpdatePasswordAsync).Accepts<UpdatePasswordRequest>("application/json")
             .WithSummary("Change the password of the signed-in user; ends every other session and returns a fresh token pair.");
+        group.MapPost("/change-email", ChangeEmailAsync).Accepts<ChangeEmailRequest>("application/json").CredentialGuessing()
+            .WithSummary("Start moving the signed-in user's account to a new email address after a password check; a code is emailed to the new address.");
+        group.MapPost("/confirm-email-change", ConfirmEmailChangeAsync).Accepts<ConfirmEmailRequest>("application/json").CredentialGuessing()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Confirm the new email address with the code; ends every session and returns a fresh token pair.");
         group.MapPost("/refresh-tokens", RefreshTokensAsync).Accepts<RefreshTokensRequest>("application/json")
             .WithSummary("Exchange a refresh token for a new pair; a reused refresh token ends its session.");
         group.MapGet("/sessions", (Delegate)ListSessionsAsync)
@@ -90,6 +95,12 @@ public static class AccountsApi
 
     private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> UpdatePasswordAsync(JsonBody<UpdatePasswordRequest> body, HttpContext http) =>
         Flow<UpdatePassword>(http).HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> ChangeEmailAsync(JsonBody<ChangeEmailRequest> body, HttpContext http) =>
+        Flow<ChangeEmail>(http).HandleAsync(body.Value!, AccountCall.Of(http));
+
+    private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> ConfirmEmailChangeAsync(JsonBody<ConfirmEmailRequest> body, HttpContext http) =>
+        Flow<ConfirmEmailChange>(http).HandleAsync(body.Value!, AccountCall.Of(http));
 
     private static Task<Results<Ok<TokenPair>, ProblemHttpResult>> RefreshTokensAsync(JsonBody<RefreshTokensRequest> body, HttpContext http) =>
         Flow<RefreshTokens>(http).HandleAsync(body.Value!, AccountCall.Of(http));

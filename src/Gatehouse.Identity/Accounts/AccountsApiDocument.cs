@@ -14,6 +14,8 @@ internal sealed class AccountsApiDocument : IOpenApiOperationTransformer
         "auth/logout",
         "auth/update-password",
         "auth/delete-account",
+        "auth/change-email",
+        "auth/confirm-email-change",
         "auth/sessions",
         "auth/sessions/{sessionId}",
     };

@@ -15,8 +15,7 @@ public static class CodeOutcomes
             CodeCheckResult.TooManyAttempts => AccountErrors.CodeAttemptsExceeded,
             _ => AccountErrors.CodeExpired,
         };
-        var userId = flow.Purpose == VerificationPurpose.ResetPassword && flow.Deliverable ? flow.SubjectId : (Guid?)null;
-        audit.Record(AuditEventTypes.CodeFailed, userId, call.ClientId, call.IpAddress, error.Code);
+        audit.Record(AuditEventTypes.CodeFailed, flow.UserId, call.ClientId, call.IpAddress, error.Code);
         return AccountErrors.Field("code", error.Title, error);
     }
 }

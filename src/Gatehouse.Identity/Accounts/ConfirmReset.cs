@@ -26,9 +26,7 @@ public sealed class ConfirmReset(
     public async Task<Results<Ok<TokenPair>, ProblemHttpResult>> HandleAsync(ConfirmResetRequest request, AccountCall call)
     {
         var reset = await ResetAsync(request, call);
-        return reset.Value is { } changed
-            ? TypedResults.Ok(await tokens.StartSessionAsync(changed.User, call, notBefore: changed.Cutoff))
-            : reset.Problem!;
+        return await tokens.FreshPairAsync(reset, call);
     }
 
     /// <summary>Checks the code, stores the new password and ends every session; the caller starts the fresh one.</summary>

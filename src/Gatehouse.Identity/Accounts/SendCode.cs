@@ -6,15 +6,15 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Gatehouse.Identity.Accounts;
 
 /// <summary>
-/// Sends a new code for a flow that waits for one (sign-up or reset); the previous code stops working.
+/// Sends a new code for a flow that waits for one (sign-up, reset or email change) to the flow's address;
+/// the previous code stops working.
 /// Flows of unknown or taken addresses get a new code too, which is never sent, so the answer is the same.
 /// </summary>
 public sealed class SendCode(IVerificationCodes codes, AccountFlowStore flows, IAccountMailer mailer, AuditLog audit)
 {
     public async Task<Results<Accepted<FlowStarted>, ProblemHttpResult>> HandleAsync(SendCodeRequest request, AccountCall call)
     {
-        var flow = await flows.FindAsync(request.FlowId!, VerificationPurpose.ConfirmEmail, FlowState.AwaitingCode, call.CancellationToken)
-            ?? await flows.FindAsync(request.FlowId!, VerificationPurpose.ResetPassword, FlowState.AwaitingCode, call.CancellationToken);
+        var flow = await flows.FindAsync(request.FlowId!, FlowState.AwaitingCode, call.CancellationToken);
         if (flow is null || flow.ClientId != call.ClientId)
         {
             return AccountErrors.InvalidFlow.Problem();
@@ -24,8 +24,7 @@ public sealed class SendCode(IVerificationCodes codes, AccountFlowStore flows, I
         if (flow.Deliverable)
         {
             await mailer.SendCodeAsync(flow.Email, flow.Purpose, code);
-            audit.Record(AuditEventTypes.CodeSent, flow.Purpose == VerificationPurpose.ResetPassword ? flow.SubjectId : null,
-                call.ClientId, call.IpAddress, flow.Purpose == VerificationPurpose.ResetPassword ? "reset_password" : "confirm_email");
+            audit.Record(AuditEventTypes.CodeSent, flow.UserId, call.ClientId, call.IpAddress, flow.CodeReason);
         }
 
         return TypedResults.Accepted((string?)null, new FlowStarted(flow.Id.ToString(), flow.ExpiresAt));

@@ -30,9 +30,7 @@ public sealed class UpdatePassword(
         }
 
         var changed = await ChangeAsync(current.User, request, call);
-        return changed.Value is { } done
-            ? TypedResults.Ok(await tokens.StartSessionAsync(done.User, call, notBefore: done.Cutoff))
-            : changed.Problem!;
+        return await tokens.FreshPairAsync(changed, call);
     }
 
     /// <summary>

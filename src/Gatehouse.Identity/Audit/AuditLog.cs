@@ -21,6 +21,9 @@ public static class AuditEventTypes
     public const string PasswordChangeFailed = "password.change_failed";
     public const string PasswordReset = "password.reset";
     public const string PasswordResetRequested = "password.reset_requested";
+    public const string EmailChangeRequested = "email.change_requested";
+    public const string EmailChangeFailed = "email.change_failed";
+    public const string EmailChanged = "email.changed";
     public const string RefreshSucceeded = "refresh.succeeded";
     public const string RefreshFailed = "refresh.failed";
     public const string RefreshReuse = "refresh.reuse";

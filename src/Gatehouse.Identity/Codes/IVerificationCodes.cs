@@ -5,6 +5,9 @@ public enum VerificationPurpose
 {
     ConfirmEmail,
     ResetPassword,
+
+    /// <summary>Proves that a signed-in user owns the address they are moving the account to.</summary>
+    ChangeEmail,
 }
 
 /// <summary>A code as sent to the user. Only its hash is kept by the service.</summary>

@@ -26,6 +26,7 @@ public sealed class AccountMailer(EmailOutbox outbox, IOptions<GatehouseOptions>
         {
             VerificationPurpose.ConfirmEmail => ($"Your {ServiceName} confirmation code", "Use this code to confirm your email address:"),
             VerificationPurpose.ResetPassword => ($"Your {ServiceName} password reset code", "Use this code to choose a new password:"),
+            VerificationPurpose.ChangeEmail => ($"Your {ServiceName} email change code", $"Use this code to make this address the email address of your {ServiceName} account:"),
             _ => throw new ArgumentOutOfRangeException(nameof(purpose), purpose, "No message is written for this purpose."),
         };
 
@@ -41,6 +42,26 @@ public sealed class AccountMailer(EmailOutbox outbox, IOptions<GatehouseOptions>
             new Paragraph($"Someone tried to create a {ServiceName} account with this email address, which already has one."),
             new Paragraph("If it was you, sign in instead, or reset your password if you have forgotten it."),
             new Paragraph("If it was not you, ignore this message: your account is unchanged."));
+
+    public Task SendEmailChangeAttemptAsync(string to, CancellationToken cancellationToken = default) =>
+        Queue(to, $"Someone tried to move a {ServiceName} account to your address",
+            new Paragraph($"Someone signed in to a {ServiceName} account asked to change its email address to this one, which already belongs to an account."),
+            new Paragraph("Nothing changed, and no code was sent. Your account is unchanged."),
+            new Paragraph("If it was you, use a different address for the other account, or delete one of the two accounts first."));
+
+    public Task SendEmailChangedAsync(string to, string newAddress, CancellationToken cancellationToken = default) =>
+        Queue(to, $"Your {ServiceName} email address was changed",
+            new Paragraph($"The email address of your {ServiceName} account was changed to {Masked(newAddress)}, and every session was signed out. Messages about the account, password reset codes included, now go to the new address."),
+            new Paragraph("If this was not you, someone knows your password: contact the administrator of this service at once to take the account back."));
+
+    /// <summary>"nora@example.com" becomes "n***@example.com": enough to recognise, not enough to learn the address.</summary>
+    public static string Masked(string address)
+    {
+        var at = address.LastIndexOf('@');
+        var local = at > 0 ? address[..at] : address;
+        var first = Rune.DecodeFromUtf16(local, out var rune, out _) == System.Buffers.OperationStatus.Done ? rune.ToString() : "";
+        return first + "***" + (at > 0 ? address[at..] : "");
+    }
 
     public Task SendPasswordChangedAsync(string to, CancellationToken cancellationToken = default) =>
         Queue(to, $"Your {ServiceName} password was changed",

@@ -39,6 +39,8 @@ public static class AccountsExtensions
         services.AddScoped<ResetPassword>();
         services.AddScoped<ConfirmReset>();
         services.AddScoped<UpdatePassword>();
+        services.AddScoped<ChangeEmail>();
+        services.AddScoped<ConfirmEmailChange>();
         services.AddScoped<RefreshTokens>();
         services.AddScoped<DeleteAccount>();
 

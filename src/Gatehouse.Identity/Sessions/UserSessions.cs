@@ -3,7 +3,9 @@ using Gatehouse.Identity.Accounts;
 using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tokens;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -46,6 +48,7 @@ public sealed class UserSessions(
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictApplicationManager applications,
     IOpenIddictTokenManager tokens,
+    UserManager<GatehouseUser> users,
     AuditLog audit,
     TimeProvider time)
 {
@@ -123,9 +126,18 @@ public sealed class UserSessions(
         return found;
     }
 
-    /// <summary>Ends every session of the user and cuts off the access tokens issued so far.</summary>
+    /// <summary>
+    /// Ends every session of the user, browser sessions of the hosted pages included (a new security
+    /// stamp, which their cookie is checked against on every request), and cuts off the access tokens
+    /// issued so far.
+    /// </summary>
     public async Task RevokeAllAsync(Guid userId, SessionActor caller)
     {
+        if (await users.FindByIdAsync(userId.ToString()) is { } user)
+        {
+            await users.UpdateSecurityStampAsync(user);
+        }
+
         await revocation.RevokeEverythingAsync(userId, RefreshTokenFamilies.Reasons.Logout, caller.CancellationToken);
         audit.Record(AuditEventTypes.SessionsRevoked, userId, caller.ClientId, caller.IpAddress, null, caller.ActorUserId);
     }

@@ -19,9 +19,9 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
         Assert.Equal(
             new[]
             {
-                "/auth/confirm-email", "/auth/confirm-reset", "/auth/delete-account", "/auth/logout", "/auth/refresh-tokens",
-                "/auth/reset-password", "/auth/send-code", "/auth/sessions", "/auth/sessions/{sessionId}", "/auth/sign-in",
-                "/auth/sign-up", "/auth/update-password",
+                "/auth/change-email", "/auth/confirm-email", "/auth/confirm-email-change", "/auth/confirm-reset", "/auth/delete-account",
+                "/auth/logout", "/auth/refresh-tokens", "/auth/reset-password", "/auth/send-code", "/auth/sessions",
+                "/auth/sessions/{sessionId}", "/auth/sign-in", "/auth/sign-up", "/auth/update-password",
             },
             paths);
         var signIn = document.GetProperty("paths").GetProperty("/auth/sign-in").GetProperty("post");
@@ -36,6 +36,20 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
         Assert.DoesNotContain("Authorization", headers);
         var logout = document.GetProperty("paths").GetProperty("/auth/logout").GetProperty("post");
         Assert.Contains("Authorization", logout.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        foreach (var path in new[] { "/auth/change-email", "/auth/confirm-email-change" })
+        {
+            var post = document.GetProperty("paths").GetProperty(path).GetProperty("post");
+            Assert.Contains("Authorization", post.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+            Assert.True(post.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+            Assert.True(post.GetProperty("responses").TryGetProperty("429", out _));
+        }
+
+        var changeEmail = document.GetProperty("paths").GetProperty("/auth/change-email").GetProperty("post");
+        Assert.True(changeEmail.GetProperty("responses").TryGetProperty("202", out _));
+        var confirmChange = document.GetProperty("paths").GetProperty("/auth/confirm-email-change").GetProperty("post");
+        Assert.True(confirmChange.GetProperty("responses").TryGetProperty("200", out _));
+        Assert.True(confirmChange.GetProperty("responses").TryGetProperty("409", out _));
+
         var sessions = document.GetProperty("paths").GetProperty("/auth/sessions");
         Assert.True(sessions.TryGetProperty("get", out _));
         Assert.True(sessions.TryGetProperty("delete", out _));

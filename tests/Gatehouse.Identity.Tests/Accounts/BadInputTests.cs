@@ -23,6 +23,8 @@ public sealed class BadInputTests(GatehouseFixture fixture) : IClassFixture<Gate
         { "PATCH", "/auth/update-password", """{"current_password":"long-enough-password-1","new_password":"long-enough-password-2"}""" },
         { "POST", "/auth/refresh-tokens", """{"refresh_token":"abc"}""" },
         { "POST", "/auth/delete-account", """{"password":"long-enough-password-1"}""" },
+        { "POST", "/auth/change-email", """{"new_email":"a@example.com","password":"long-enough-password-1"}""" },
+        { "POST", "/auth/confirm-email-change", """{"flow_id":"3f2504e0-4f89-11d3-9a0c-0305e82c3301","code":"123456"}""" },
     };
 
     private Task<HttpResponseMessage> SendRawAsync(string method, string path, string json) =>
@@ -135,6 +137,8 @@ public sealed class BadInputTests(GatehouseFixture fixture) : IClassFixture<Gate
 
         using var reset = await _api.PostAsync("/auth/reset-password", new { email });
         AssertNames(await ProblemAsync(reset), "email");
+        using var change = await _api.PostAsync("/auth/change-email", new { new_email = email, password = "long-enough-password-1" });
+        AssertNames(await ProblemAsync(change), "new_email");
     }
 
     [Fact]

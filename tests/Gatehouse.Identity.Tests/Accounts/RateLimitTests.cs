@@ -70,4 +70,25 @@ public sealed class PerAccountRateLimitTests(LowPerAccountLimitFixture fixture) 
         using var other = await api.PostAsync("/auth/sign-in", new { email = AccountApi.NewEmail(), password = "some-password-123" });
         Assert.Equal(HttpStatusCode.Unauthorized, other.StatusCode);
     }
+
+    [Fact]
+    public async Task EmailChange_BeyondThePerAccountLimit_Answers429_ForTheAddressAndForTheFlow()
+    {
+        var api = new AccountApi(fixture.App.CreateClient());
+        var newEmail = AccountApi.NewEmail();
+        var flow = Guid.NewGuid().ToString();
+        for (var i = 0; i < 3; i++)
+        {
+            // No user token: refused after the request has counted.
+            using var start = await api.PostAsync("/auth/change-email", new { new_email = newEmail, password = "some-password-123" });
+            Assert.Equal(HttpStatusCode.Unauthorized, start.StatusCode);
+            using var confirm = await api.PostAsync("/auth/confirm-email-change", new { flow_id = flow, code = "123456" });
+            Assert.Equal(HttpStatusCode.Unauthorized, confirm.StatusCode);
+        }
+
+        using var limitedStart = await api.PostAsync("/auth/change-email", new { new_email = newEmail, password = "some-password-123" });
+        Assert.Equal("too_many_requests", await AccountApi.ProblemCodeAsync(limitedStart, HttpStatusCode.TooManyRequests));
+        using var limitedConfirm = await api.PostAsync("/auth/confirm-email-change", new { flow_id = flow, code = "123456" });
+        Assert.Equal("too_many_requests", await AccountApi.ProblemCodeAsync(limitedConfirm, HttpStatusCode.TooManyRequests));
+    }
 }

@@ -17,6 +17,7 @@ public sealed class AccountMailerTests(GatehouseFixture fixture) : IClassFixture
     [Theory]
     [InlineData(VerificationPurpose.ConfirmEmail, "confirmation code")]
     [InlineData(VerificationPurpose.ResetPassword, "password reset code")]
+    [InlineData(VerificationPurpose.ChangeEmail, "email change code")]
     public async Task CodeMessage_CarriesTheCode_InTextAndHtml_AndTheCodeVerifies(VerificationPurpose purpose, string subject)
     {
         var codes = fixture.App.Services.GetRequiredService<IVerificationCodes>();
@@ -54,6 +55,37 @@ public sealed class AccountMailerTests(GatehouseFixture fixture) : IClassFixture
         await Mailer.SendPasswordChangedAsync(to, Cancel);
 
         AssertBothBodies(await TestMailbox.Shared.WaitForMessageAsync(to, "password was changed"), "reset your password");
+    }
+
+    [Fact]
+    public async Task EmailChangeAttempt_TellsTheOwnerWithoutACode()
+    {
+        var to = NewAddress();
+
+        await Mailer.SendEmailChangeAttemptAsync(to, Cancel);
+
+        var message = await TestMailbox.Shared.WaitForMessageAsync(to, "tried to move");
+        AssertBothBodies(message, "no code was sent");
+        Assert.DoesNotMatch("[0-9]{6}", message.TextBody);
+    }
+
+    [Theory]
+    [InlineData("nora@example.com", "n***@example.com")]
+    [InlineData("x@example.com", "x***@example.com")]
+    [InlineData("\ud83d\ude00smile@example.com", "\ud83d\ude00***@example.com")]
+    public async Task EmailChanged_TellsTheOldAddressTheNewOneMasked(string newAddress, string masked)
+    {
+        newAddress = System.Text.RegularExpressions.Regex.Unescape(newAddress);
+        masked = System.Text.RegularExpressions.Regex.Unescape(masked);
+        var to = NewAddress();
+
+        await Mailer.SendEmailChangedAsync(to, newAddress, Cancel);
+
+        var message = await TestMailbox.Shared.WaitForMessageAsync(to, "email address was changed");
+        AssertBothBodies(message, "If this was not you");
+        Assert.Contains(masked, message.TextBody);
+        Assert.Contains(System.Text.Encodings.Web.HtmlEncoder.Default.Encode(masked), message.HtmlBody);
+        Assert.DoesNotContain(newAddress, message.TextBody);
     }
 
     [Fact]

@@ -221,13 +221,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await page.GetByText("Your password has been changed").WaitForAsync();
         await TestMailbox.Shared.WaitForMessageAsync(email, "password was changed");
 
-        // This browser keeps a (fresh) session; the other browser and the API session are over.
-        await page.GotoAsync("/Account");
-        Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
-        await other.Page.GotoAsync("/Account");
-        Assert.Contains("/Account/SignIn", other.Page.Url);
-        using var refresh = await api.PostAsync("/auth/refresh-tokens", new { refresh_token = apiPair.RefreshToken });
-        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+        await AssertOnlyThisBrowserIsSignedInAsync(page, email, other.Page, api, apiPair);
     }
 
     [Fact]
@@ -256,6 +250,61 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         Assert.Contains("/Account/SignIn", page.Url);
         await SignInAsync(page, email, Password);
         await page.GetByText(SignInModel.FailureMessage).WaitForAsync();
+    }
+
+    [Fact]
+    public async Task ChangeEmail_WithoutJavaScript_MovesTheAccountWithTheCodeFromTheNewAddress_AndEndsEveryOtherSession()
+    {
+        var email = AccountApi.NewEmail();
+        var newEmail = AccountApi.NewEmail();
+        var user = await AccountApi.CreateUserAsync(session.App, email, Password);
+        using var http = new HttpClient { BaseAddress = session.BaseAddress };
+        var api = new AccountApi(http);
+        var apiPair = await api.SignInAsync(email, Password);
+        await using var other = await session.OpenAsync();
+        await SignInAsync(other.Page, email, Password);
+        await using var context = await session.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = session.BaseAddress.ToString(),
+            JavaScriptEnabled = false,
+        });
+        context.SetDefaultTimeout(60_000);
+        var page = await context.NewPageAsync();
+        await SignInAsync(page, email, Password);
+
+        await page.GotoAsync("/Account");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Change email" }).ClickAsync();
+        await page.GetByLabel("New email address").FillAsync(newEmail);
+        await page.GetByLabel("Current password").FillAsync("not my password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send a code" }).ClickAsync();
+        await page.Locator("#CurrentPassword-error").WaitForAsync();
+        Assert.Equal("The password is not right.", await page.Locator("#CurrentPassword-error").TextContentAsync());
+        Assert.Equal(newEmail, await page.GetByLabel("New email address").InputValueAsync());
+
+        await page.GetByLabel("Current password").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send a code" }).ClickAsync();
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account/ConfirmEmailChange" && url.Query.StartsWith("?flow=", StringComparison.Ordinal));
+        var code = await CodeAsync(newEmail, "email change code");
+
+        await page.GetByLabel("Code from the email").FillAsync(code == "000000" ? "111111" : "000000");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await page.Locator("#Code-error").WaitForAsync();
+        Assert.Equal(email, (await FindUserByIdAsync(user.Id)).Email);
+
+        await page.GetByLabel("Code from the email").FillAsync(code);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await page.GetByText("Your account now uses").WaitForAsync();
+        Assert.Equal(newEmail, await page.Locator("#changed-email").TextContentAsync());
+        await TestMailbox.Shared.WaitForMessageAsync(email, "email address was changed");
+
+        await AssertOnlyThisBrowserIsSignedInAsync(page, newEmail, other.Page, api, apiPair);
+        await api.SignInAsync(newEmail, Password);
+
+        var changed = Assert.Single(await AuditAsync(user.Id, AuditEventTypes.EmailChanged));
+        Assert.Equal(HostedPages.ClientId, changed.ClientId);
+        Assert.False(string.IsNullOrEmpty(changed.IpAddress));
+        var failures = await AuditAsync(user.Id, AuditEventTypes.CodeFailed);
+        Assert.Contains(failures, entry => entry.Reason == "invalid_code" && entry.ClientId == HostedPages.ClientId);
     }
 
     [Fact]
@@ -305,6 +354,8 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
     [Theory]
     [InlineData("/Account/ChangePassword")]
     [InlineData("/Account/DeleteAccount")]
+    [InlineData("/Account/ChangeEmail")]
+    [InlineData("/Account/ConfirmEmailChange?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a")]
     public async Task SignedInPages_RefuseAPostWithoutTheAntiforgeryToken_AndAskStrangersToSignIn(string path)
     {
         var email = AccountApi.NewEmail();
@@ -318,7 +369,8 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         await tab.Page.GotoAsync(path);
         var response = await tab.Context.APIRequest.PostAsync(path, new()
         {
-            Form = tab.Context.APIRequest.CreateFormData().Set("Password", Password).Set("CurrentPassword", Password).Set("NewPassword", NewPassword),
+            Form = tab.Context.APIRequest.CreateFormData().Set("Password", Password).Set("CurrentPassword", Password).Set("NewPassword", NewPassword)
+                .Set("NewEmail", AccountApi.NewEmail()).Set("Code", "123456"),
         });
 
         Assert.Equal(400, response.Status);
@@ -336,6 +388,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
             "/Account/SignUp", "/Account/ConfirmEmail?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a", "/Account/SignIn",
             "/Account/ForgotPassword", "/Account/ResetPassword?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a",
             "/Account/ChangePassword", "/Account/DeleteAccount",
+            "/Account/ChangeEmail", "/Account/ConfirmEmailChange?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a",
         };
         await SignInAsync(tab.Page, email, Password);
         await tab.Page.UntilUrlAsync(url => url.AbsolutePath == "/");
@@ -397,7 +450,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
     /// Signs in from a freshly loaded sign-in page and returns once the server has answered the POST;
     /// callers then wait for what they expect (a message, a URL) with auto-waiting locators.
     /// </summary>
-    private static async Task SignInAsync(IPage page, string email, string password)
+    internal static async Task SignInAsync(IPage page, string email, string password)
     {
         await page.GotoAsync("/Account/SignIn");
         await page.GetByLabel("Email address").FillAsync(email);
@@ -423,6 +476,23 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
     {
         await using var scope = session.App.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>().FindByEmailAsync(email);
+    }
+
+    /// <summary>After a credential change: <paramref name="page"/> keeps a fresh session as <paramref name="email"/>; the other browser and the API session are over.</summary>
+    private static async Task AssertOnlyThisBrowserIsSignedInAsync(IPage page, string email, IPage other, AccountApi api, Pair apiPair)
+    {
+        await page.GotoAsync("/Account");
+        Assert.Equal(email, await page.Locator("#signed-in-email").TextContentAsync());
+        await other.GotoAsync("/Account");
+        Assert.Contains("/Account/SignIn", other.Url);
+        using var refresh = await api.PostAsync("/auth/refresh-tokens", new { refresh_token = apiPair.RefreshToken });
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+    }
+
+    private async Task<GatehouseUser> FindUserByIdAsync(Guid id)
+    {
+        await using var scope = session.App.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<UserManager<GatehouseUser>>().FindByIdAsync(id.ToString()))!;
     }
 
     private async Task<IReadOnlyList<Data.Accounts.AuditEvent>> AuditAsync(Guid userId, string type)

@@ -25,6 +25,7 @@ public static class HostedPages
         ["Code"] = "Code",
         ["NewPassword"] = "New password",
         ["CurrentPassword"] = "Current password",
+        ["NewEmail"] = "New email address",
     };
 
     /// <summary>The words a page's label uses for one of its fields.</summary>

@@ -23,6 +23,13 @@ public interface IAccountRequest
 public sealed class FieldErrors
 {
     public const int MaxEmailLength = 254;
+
+    /// <summary>
+    /// What an accepted email address (and so a user name) is made of: printable ASCII. Internationalized
+    /// addresses are refused at input rather than accepted and then undeliverable through a relay
+    /// without SMTPUTF8; a domain can be given in its ASCII (punycode) form.
+    /// </summary>
+    public static readonly string EmailCharacters = new([.. Enumerable.Range(0x21, 0x7E - 0x21 + 1).Select(code => (char)code)]);
     public const int MaxPasswordLength = 1024;
     public const int MaxDisplayNameLength = 100;
 
@@ -66,6 +73,10 @@ public sealed class FieldErrors
             || value.Any(char.IsWhiteSpace))
         {
             Add(field, "is not an email address.");
+        }
+        else if (!value.All(c => c is > ' ' and <= '~'))
+        {
+            Add(field, "must be written in ASCII; for an internationalized domain, give its ASCII (xn--) form.");
         }
     }
 

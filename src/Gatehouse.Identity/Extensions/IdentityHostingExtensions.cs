@@ -54,6 +54,9 @@ public static class IdentityHostingExtensions
         services.AddIdentityCore<GatehouseUser>(identity =>
             {
                 identity.User.RequireUniqueEmail = true;
+                // The user name is the email address, which the account requests check (FieldErrors.Email):
+                // every printable ASCII character an address may hold is allowed (o'brien@…, a+tag@…).
+                identity.User.AllowedUserNameCharacters = Accounts.FieldErrors.EmailCharacters;
                 // Passwords/PasswordPolicy.cs enforces the rules (length in code points, common and breached
                 // passwords); these mirror it for anything that reads Identity's options, with no composition rules.
                 identity.Password.RequiredLength = settings.Passwords.MinLength;

@@ -126,6 +126,8 @@ public sealed class BadInputTests(GatehouseFixture fixture) : IClassFixture<Gate
     [InlineData("a@exa mple.com")]
     [InlineData("a\u0000b@example.com")]
     [InlineData("\ud800@example.com")]
+    [InlineData("jürgen@example.com")]
+    [InlineData("ada@bücher.example")]
     [InlineData("")]
     public async Task InvalidEmails_AreNamed_OnEveryEndpointThatTakesOne(string email)
     {

@@ -52,6 +52,18 @@ public sealed class SignUpTests(GatehouseFixture fixture) : IClassFixture<Gateho
     }
 
     [Fact]
+    public async Task SignUp_WithAnApostropheOrAPlusInTheAddress_CreatesTheUser()
+    {
+        var email = "o'brien+" + AccountApi.NewEmail();
+        var flow = await StartAsync(email);
+
+        using var confirmed = await _api.PostAsync("/auth/confirm-email", new { flow_id = flow, code = await CodeFromMailAsync(email) });
+
+        await AccountApi.ReadPairAsync(confirmed);
+        await _api.SignInAsync(email, Password);
+    }
+
+    [Fact]
     public async Task SignUp_WithATakenEmail_AnswersAlike_AndTellsTheOwnerByEmail()
     {
         var email = AccountApi.NewEmail();

@@ -71,6 +71,32 @@ public sealed class AdminClientsPatchTests(AdminFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Patch_ThatChangesNothing_KeepsTheTag_AndRecordsNoChange()
+    {
+        var admin = AdminApi.Console(fixture.App);
+        var clientId = AdminApi.NewClientId("unchanged");
+        var registration = AdminApi.ServiceClient(clientId);
+        registration["scopes"] = new[] { "images.read" };
+        (await admin.PostAsync("/admin/clients", registration)).EnsureSuccessStatusCode();
+        var (before, tag) = await ReadAsync(admin, clientId);
+
+        using var empty = await PatchAsync(admin, clientId, "{}", ifMatch: $"\"{tag.Trim('"')}\"");
+        using var same = await PatchAsync(admin, clientId, """{"scopes":["images.read"]}""");
+
+        foreach (var response in new[] { empty, same })
+        {
+            Assert.Equal(before.GetRawText(), (await AdminApi.ExpectAsync(response, HttpStatusCode.OK)).GetRawText());
+            Assert.Equal(tag, response.Headers.ETag?.Tag);
+        }
+
+        Assert.Equal(tag, (await ReadAsync(admin, clientId)).ETag);
+        var audit = fixture.App.Services.GetRequiredService<AuditLog>();
+        await audit.FlushAsync(Cancel);
+        Assert.DoesNotContain(await audit.QueryAsync(new AuditQuery(Type: AuditEventTypes.ClientUpdated, Limit: 1000), Cancel),
+            entry => entry.Reason == "client:" + clientId);
+    }
+
+    [Fact]
     public async Task Patch_WithNull_ResetsAMemberToItsDefault()
     {
         var admin = AdminApi.Console(fixture.App);

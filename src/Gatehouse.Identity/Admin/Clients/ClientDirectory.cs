@@ -227,7 +227,8 @@ public sealed class ClientDirectory(
 
     /// <summary>
     /// Writes the registration <paramref name="change"/> makes of the current one, after the same rules as a
-    /// new client; nothing is written unless every rule holds and the stored version is the one expected.
+    /// new client; nothing is written unless every rule holds, the stored version is the one expected and
+    /// the registration would actually change.
     /// </summary>
     private async Task<AdminOutcome<ClientRead>> ChangeAsync(
         string clientId, IReadOnlyList<EntityTagHeaderValue>? ifMatch, Func<ClientView, AdminOutcome<ClientRequest>> change,
@@ -264,6 +265,12 @@ public sealed class ClientDirectory(
         }
 
         var descriptor = Describe(clientId, client);
+        if (current.SameAs(descriptor))
+        {
+            // Nothing would change: no write, so the tag stays and no change is recorded.
+            return new ClientRead(View(clientId, current), ClientETag.Of(application!));
+        }
+
         descriptor.ClientSecret = current.ClientSecret; // the stored hash: the secret stays as it is
         try
         {

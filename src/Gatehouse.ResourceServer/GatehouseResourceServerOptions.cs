@@ -66,6 +66,12 @@ public sealed class RevocationFeedOptions
     public string? RedisConnection { get; set; }
 
     /// <summary>
+    /// Prefix of the Redis stream and channel the revocations are read from; must equal the identity
+    /// service's <c>Gatehouse:Redis:KeyPrefix</c>. Default <c>gatehouse:</c>, the identity service's default.
+    /// </summary>
+    public string RedisKeyPrefix { get; set; } = ResourceServer.RedisKeyPrefix.Default;
+
+    /// <summary>
     /// Client id this service uses to read the HTTP feed (client credentials with the
     /// <c>gatehouse:revocations</c> scope). Needed when <see cref="RedisConnection"/> is unset.
     /// </summary>

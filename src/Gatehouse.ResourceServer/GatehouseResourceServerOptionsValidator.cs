@@ -92,6 +92,11 @@ public sealed class GatehouseResourceServerOptionsValidator : IValidateOptions<G
             }
         }
 
+        if (RedisKeyPrefix.Problem($"{root}:Revocation:RedisKeyPrefix", feed.RedisKeyPrefix) is { } prefixProblem)
+        {
+            problems.Add(prefixProblem);
+        }
+
         if (feed.GracePeriod < TimeSpan.Zero || feed.GracePeriod > TimeSpan.FromHours(1))
         {
             problems.Add($"{root}:Revocation:GracePeriod is {feed.GracePeriod}; use a value between 0 and 01:00:00.");

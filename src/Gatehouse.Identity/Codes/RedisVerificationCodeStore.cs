@@ -1,3 +1,5 @@
+using Gatehouse.Identity.Configuration;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Gatehouse.Identity.Codes;
@@ -6,9 +8,9 @@ namespace Gatehouse.Identity.Codes;
 /// Codes shared by every node: one Redis hash per user and purpose (HMAC, key id, expiry, attempts),
 /// expiring with the code. Each step is one Lua script, so it is atomic across nodes.
 /// </summary>
-public sealed class RedisVerificationCodeStore(IConnectionMultiplexer redis) : IVerificationCodeStore
+public sealed class RedisVerificationCodeStore(IConnectionMultiplexer redis, IOptions<GatehouseOptions> options) : IVerificationCodeStore
 {
-    private const string Prefix = "gatehouse:codes:";
+    private readonly string _prefix = options.Value.Redis.Key("codes:");
 
     private const string PutScript = """
         redis.call('DEL', KEYS[1])
@@ -45,7 +47,7 @@ public sealed class RedisVerificationCodeStore(IConnectionMultiplexer redis) : I
     {
         await redis.GetDatabase().ScriptEvaluateAsync(
             PutScript,
-            [Prefix + key],
+            [_prefix + key],
             [code.Mac, code.KeyId, code.ExpiresAt.ToUnixTimeMilliseconds()]);
     }
 
@@ -53,7 +55,7 @@ public sealed class RedisVerificationCodeStore(IConnectionMultiplexer redis) : I
     {
         var result = await redis.GetDatabase().ScriptEvaluateAsync(
             CountAttemptScript,
-            [Prefix + key],
+            [_prefix + key],
             [maxAttempts, now.ToUnixTimeMilliseconds()]);
         if (result.IsNull)
         {
@@ -76,10 +78,10 @@ public sealed class RedisVerificationCodeStore(IConnectionMultiplexer redis) : I
 
     public async Task<bool> SpendAsync(string key, byte[] mac, CancellationToken cancellationToken)
     {
-        var result = await redis.GetDatabase().ScriptEvaluateAsync(SpendScript, [Prefix + key], [mac]);
+        var result = await redis.GetDatabase().ScriptEvaluateAsync(SpendScript, [_prefix + key], [mac]);
         return (int)result == 1;
     }
 
     public async Task RemoveAsync(string key, CancellationToken cancellationToken) =>
-        await redis.GetDatabase().KeyDeleteAsync(Prefix + key);
+        await redis.GetDatabase().KeyDeleteAsync(_prefix + key);
 }

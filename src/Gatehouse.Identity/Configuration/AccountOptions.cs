@@ -54,6 +54,6 @@ public sealed class RateLimitSettings
     /// <summary>Requests naming one account (email or flow) per window.</summary>
     public int PerAccountPermits { get; set; } = 10;
 
-    /// <summary>Prefix of the Redis keys of the counters; separates deployments that share one Redis.</summary>
-    public string RedisKeyPrefix { get; set; } = "gatehouse:ratelimit:";
+    /// <summary>Prefix of the Redis keys of the counters; unset, <c>{Gatehouse:Redis:KeyPrefix}ratelimit:</c>.</summary>
+    public string? RedisKeyPrefix { get; set; }
 }

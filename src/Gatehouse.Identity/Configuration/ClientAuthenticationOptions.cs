@@ -26,5 +26,6 @@ public sealed class ClientAuthenticationOptions
     /// <summary>A count is forgotten this long after its last failure.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(15);
 
-    public string RedisKeyPrefix { get; set; } = "gatehouse:client-auth:";
+    /// <summary>Prefix of the Redis keys of the counters and of the blocks channel; unset, <c>{Gatehouse:Redis:KeyPrefix}client-auth:</c>.</summary>
+    public string? RedisKeyPrefix { get; set; }
 }

@@ -16,6 +16,9 @@ public sealed class GatehouseOptions
 
     public DatabaseOptions Database { get; set; } = new();
 
+    /// <summary>How this deployment's keys and channels are named in Redis.</summary>
+    public RedisOptions Redis { get; set; } = new();
+
     public TokenOptions Tokens { get; set; } = new();
 
     public KeyOptions Keys { get; set; } = new();
@@ -123,6 +126,32 @@ public static class DatabaseProviders
 
     /// <summary>The SQLite database used when no connection string is configured.</summary>
     public const string DefaultSqliteConnection = "Data Source=data/gatehouse.db";
+}
+
+public sealed class RedisOptions
+{
+    public const string KeyPrefixKey = "Gatehouse:Redis:KeyPrefix";
+
+    /// <summary>
+    /// Every Redis key and channel of this deployment starts with it, so deployments sharing one Redis
+    /// (staging and production, two tenants) never see each other's revocations, flows, codes or
+    /// announcements. 1 to 64 printable ASCII characters without spaces; resource servers reading the
+    /// revocation feed from Redis set the same value as <c>Gatehouse:ResourceServer:Revocation:RedisKeyPrefix</c>.
+    /// </summary>
+    public string KeyPrefix { get; set; } = Gatehouse.ResourceServer.RedisKeyPrefix.Default;
+
+    /// <summary>
+    /// Fills in the specific prefixes left unset (<c>Gatehouse:Accounts:RateLimits:RedisKeyPrefix</c>,
+    /// <c>Gatehouse:ClientAuthentication:RedisKeyPrefix</c>) from <see cref="KeyPrefix"/>.
+    /// </summary>
+    public static void ApplyTo(GatehouseOptions options)
+    {
+        options.Accounts.RateLimits.RedisKeyPrefix ??= options.Redis.KeyPrefix + "ratelimit:";
+        options.ClientAuthentication.RedisKeyPrefix ??= options.Redis.KeyPrefix + "client-auth:";
+    }
+
+    /// <summary>The key of <paramref name="suffix"/> under this deployment's prefix.</summary>
+    public string Key(string suffix) => KeyPrefix + suffix;
 }
 
 public sealed class TokenOptions

@@ -1,3 +1,4 @@
+using Gatehouse.ResourceServer;
 using System.Net.Mail;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
@@ -98,6 +99,7 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
                 .Select(problem => problem.Message));
         }
 
+        CheckRedisKeyPrefixes(options, problems);
         CheckAccounts(options.Accounts, problems);
         CheckClientAuthentication(options.ClientAuthentication, problems);
         CheckBackChannelLogout(options.BackChannelLogout, problems);
@@ -173,6 +175,22 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
         {
             problems.Add($"{key}:TrustedProxies contains '{proxy}', which is neither an IP address nor a CIDR network.");
         }
+    }
+
+    /// <summary>
+    /// The deployment's prefix, and the specific ones of the rate limits and client authentication, which
+    /// default to it plus a suffix and so may be a little longer.
+    /// </summary>
+    private static void CheckRedisKeyPrefixes(GatehouseOptions options, List<string> problems)
+    {
+        const int specificMaxLength = RedisKeyPrefix.MaxLength + 16;
+        string?[] found =
+        [
+            RedisKeyPrefix.Problem(RedisOptions.KeyPrefixKey, options.Redis.KeyPrefix),
+            RedisKeyPrefix.Problem($"{GatehouseOptions.Section}:Accounts:RateLimits:RedisKeyPrefix", options.Accounts.RateLimits.RedisKeyPrefix, specificMaxLength),
+            RedisKeyPrefix.Problem($"{GatehouseOptions.Section}:{ClientAuthenticationOptions.Section}:RedisKeyPrefix", options.ClientAuthentication.RedisKeyPrefix, specificMaxLength),
+        ];
+        problems.AddRange(found.OfType<string>());
     }
 
     private static void CheckClientAuthentication(ClientAuthenticationOptions limits, List<string> problems)

@@ -5,6 +5,7 @@ using System.Globalization;
 using Gatehouse.Identity.Bootstrap;
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Security;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using StackExchange.Redis;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -221,12 +222,13 @@ public sealed class LocalClientRegistrationChanges(ClientRegistrationCache cache
 /// client when the connection comes back; the cache lifetime bounds anything else.
 /// </summary>
 public sealed class RedisClientRegistrationChanges(
-    IConnectionMultiplexer redis, ClientRegistrationCache cache, ILogger<RedisClientRegistrationChanges> logger)
+    IConnectionMultiplexer redis, IOptions<GatehouseOptions> options, ClientRegistrationCache cache, ILogger<RedisClientRegistrationChanges> logger)
     : RedisAnnouncements(redis, logger), IClientRegistrationChanges
 {
-    public static readonly RedisChannel ChangesChannel = RedisChannel.Literal("gatehouse:client-changes");
+    /// <summary>The channel's name after the deployment's key prefix.</summary>
+    public const string ChannelSuffix = "client-changes";
 
-    protected override RedisChannel Channel => ChangesChannel;
+    protected override RedisChannel Channel { get; } = RedisChannel.Literal(options.Value.Redis.Key(ChannelSuffix));
 
     public async ValueTask PublishAsync(string clientId, CancellationToken cancellationToken = default)
     {

@@ -1,6 +1,5 @@
 using Gatehouse.Identity.Codes;
 using Gatehouse.Identity.Configuration;
-using StackExchange.Redis;
 
 namespace Gatehouse.Identity.Extensions;
 
@@ -11,7 +10,7 @@ internal static class CodesExtensions
     {
         if (storage.UsesRedis)
         {
-            services.AddSingleton<IVerificationCodeStore>(provider => new RedisVerificationCodeStore(provider.GetRequiredService<IConnectionMultiplexer>()));
+            services.AddSingleton<IVerificationCodeStore, RedisVerificationCodeStore>();
         }
         else
         {

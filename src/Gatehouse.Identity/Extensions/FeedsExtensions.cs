@@ -14,16 +14,16 @@ internal static class FeedsExtensions
     /// (streams + pub/sub) when Redis is configured, in this process otherwise. Also the interceptor
     /// that turns user saves into revocations and user events.
     /// </summary>
-    public static IServiceCollection AddGatehouseFeeds(this IServiceCollection services, StorageSettings storage)
+    public static IServiceCollection AddGatehouseFeeds(this IServiceCollection services, StorageSettings storage, RedisOptions keys)
     {
         if (storage.UsesRedis)
         {
             services.AddSingleton<IAccessTokenDenylist, RedisAccessTokenDenylist>();
             services.AddSingleton<IEventLog<RevocationEvent>>(provider => new RedisEventLog<RevocationEvent>(
-                provider.GetRequiredService<IConnectionMultiplexer>(), RevocationFeed.RedisStream, RevocationFeed.RedisChannel,
+                provider.GetRequiredService<IConnectionMultiplexer>(), RevocationFeed.RedisStream(keys.KeyPrefix), RevocationFeed.RedisChannel(keys.KeyPrefix),
                 FeedCodecs.Revocations, RevocationFeed.SubjectEventLifetime, provider.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IEventLog<UserEvent>>(provider => new RedisEventLog<UserEvent>(
-                provider.GetRequiredService<IConnectionMultiplexer>(), UserFeed.RedisStream, UserFeed.RedisChannel,
+                provider.GetRequiredService<IConnectionMultiplexer>(), UserFeed.RedisStream(keys.KeyPrefix), UserFeed.RedisChannel(keys.KeyPrefix),
                 FeedCodecs.Users, UserFeed.Retention, provider.GetRequiredService<TimeProvider>()));
         }
         else

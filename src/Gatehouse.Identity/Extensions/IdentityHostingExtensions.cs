@@ -33,6 +33,7 @@ public static class IdentityHostingExtensions
         }
 
         BuiltInScopes.AddTo(settings.Scopes);
+        RedisOptions.ApplyTo(settings);
         var problems = GatehouseOptionsValidator.Check(settings);
         var storage = StorageSettings.Read(builder.Configuration, settings.Database, problems);
         if (problems.Count > 0)
@@ -41,15 +42,19 @@ public static class IdentityHostingExtensions
         }
 
         var services = builder.Services;
-        services.AddOptions<GatehouseOptions>().Bind(section).PostConfigure(options => BuiltInScopes.AddTo(options.Scopes)).ValidateOnStart();
+        services.AddOptions<GatehouseOptions>().Bind(section).PostConfigure(options =>
+            {
+                BuiltInScopes.AddTo(options.Scopes);
+                RedisOptions.ApplyTo(options);
+            }).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemResponses.AddCode);
         services.AddAuthorization();
-        services.AddGatehouseStorage(storage);
+        services.AddGatehouseStorage(storage, settings.Redis);
         services.AddGatehouseCodes(storage);
         services.AddGatehouseEmail(settings);
-        services.AddGatehouseFeeds(storage);
+        services.AddGatehouseFeeds(storage, settings.Redis);
 
         services.AddIdentityCore<GatehouseUser>(identity =>
             {

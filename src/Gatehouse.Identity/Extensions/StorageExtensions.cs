@@ -18,7 +18,7 @@ internal static class StorageExtensions
     /// Redis is configured): cache and Data Protection keys. The denylist and feeds are added by
     /// <see cref="FeedsExtensions.AddGatehouseFeeds"/>; saves of users pass through <see cref="UserChangeInterceptor"/>.
     /// </summary>
-    public static IServiceCollection AddGatehouseStorage(this IServiceCollection services, StorageSettings storage)
+    public static IServiceCollection AddGatehouseStorage(this IServiceCollection services, StorageSettings storage, RedisOptions keys)
     {
         services.AddSingleton(storage);
         services.AddSingleton(TimeProvider.System);
@@ -47,7 +47,7 @@ internal static class StorageExtensions
             // Start even when Redis is briefly away; readiness reports it until it is back.
             redisOptions.AbortOnConnectFail = false;
             services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
-            services.AddStackExchangeRedisCache(cache => cache.InstanceName = "gatehouse:cache:");
+            services.AddStackExchangeRedisCache(cache => cache.InstanceName = keys.Key("cache:"));
             services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
                 .Configure<IConnectionMultiplexer>((cache, redis) => cache.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
             services.AddSingleton<RedisClientRegistrationChanges>();
@@ -58,9 +58,9 @@ internal static class StorageExtensions
             services.AddHostedService(provider => provider.GetRequiredService<RedisSigningKeyChanges>());
             services.AddHostedService<RedisClientAuthenticationBlocks>();
             dataProtection.Services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
-                .Configure<IConnectionMultiplexer>((keys, redis) =>
-                    keys.XmlRepository = new Microsoft.AspNetCore.DataProtection.StackExchangeRedis.RedisXmlRepository(
-                        () => redis.GetDatabase(), "gatehouse:dataprotection-keys"));
+                .Configure<IConnectionMultiplexer>((keyManagement, redis) =>
+                    keyManagement.XmlRepository = new Microsoft.AspNetCore.DataProtection.StackExchangeRedis.RedisXmlRepository(
+                        () => redis.GetDatabase(), keys.Key("dataprotection-keys")));
             health.Add(new HealthCheckRegistration(
                 "redis",
                 provider => new RedisHealthCheck(provider.GetRequiredService<IConnectionMultiplexer>()),

@@ -1,4 +1,6 @@
+using Gatehouse.Identity.Configuration;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Gatehouse.Identity.Revocation;
@@ -98,8 +100,10 @@ public sealed class MemoryAccessTokenDenylist(IMemoryCache cache, TimeProvider t
 /// Shared by every node: a Redis key per revoked token, expiring with the token. Resource servers
 /// learn of revocations through the events <see cref="PublishingAccessTokenDenylist"/> publishes.
 /// </summary>
-public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, TimeProvider time) : IAccessTokenDenylist
+public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, IOptions<GatehouseOptions> options, TimeProvider time) : IAccessTokenDenylist
 {
+    private readonly RedisOptions _keys = options.Value.Redis;
+
     public async ValueTask DenyAsync(string tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         var remaining = expiresAt - time.GetUtcNow();
@@ -140,9 +144,9 @@ public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, TimeP
     public async ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default) =>
         await redis.GetDatabase().KeyExistsAsync(SessionKey(sessionId));
 
-    private static RedisKey Key(string tokenId) => "gatehouse:deny:jti:" + tokenId;
+    private RedisKey Key(string tokenId) => _keys.Key("deny:jti:" + tokenId);
 
-    private static RedisKey SubjectKey(string subject) => "gatehouse:deny:sub:" + subject;
+    private RedisKey SubjectKey(string subject) => _keys.Key("deny:sub:" + subject);
 
-    private static RedisKey SessionKey(string sessionId) => "gatehouse:deny:sid:" + sessionId;
+    private RedisKey SessionKey(string sessionId) => _keys.Key("deny:sid:" + sessionId);
 }

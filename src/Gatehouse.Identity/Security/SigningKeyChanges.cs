@@ -1,3 +1,4 @@
+using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
 using Microsoft.Extensions.Options;
@@ -66,12 +67,13 @@ public sealed class LocalSigningKeyChanges(SigningKeyReload reload) : ISigningKe
 /// announcement fails, other nodes use the new key after their next restart.
 /// </summary>
 public sealed partial class RedisSigningKeyChanges(
-    IConnectionMultiplexer redis, SigningKeyReload reload, ILogger<RedisSigningKeyChanges> logger)
+    IConnectionMultiplexer redis, IOptions<GatehouseOptions> options, SigningKeyReload reload, ILogger<RedisSigningKeyChanges> logger)
     : RedisAnnouncements(redis, logger), ISigningKeyChanges
 {
-    public static readonly RedisChannel ChangesChannel = RedisChannel.Literal("gatehouse:signing-key-changes");
+    /// <summary>The channel's name after the deployment's key prefix.</summary>
+    public const string ChannelSuffix = "signing-key-changes";
 
-    protected override RedisChannel Channel => ChangesChannel;
+    protected override RedisChannel Channel { get; } = RedisChannel.Literal(options.Value.Redis.Key(ChannelSuffix));
 
     public async ValueTask PublishAsync(CancellationToken cancellationToken = default)
     {

@@ -25,7 +25,7 @@ internal sealed partial class RedisRevocationFeedReader(
         var configuration = ConfigurationOptions.Parse(options.Value.Revocation.RedisConnection!);
         configuration.AbortOnConnectFail = false;
         using var redis = await ConnectionMultiplexer.ConnectAsync(configuration);
-        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RevocationFeed.RedisChannel), (_, message) =>
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RevocationFeed.RedisChannel(options.Value.Revocation.RedisKeyPrefix)), (_, message) =>
         {
             if (RevocationEvent.TryParse(message) is { } revocation)
             {
@@ -82,7 +82,7 @@ internal sealed partial class RedisRevocationFeedReader(
                 from = _last;
             }
 
-            var entries = await db.StreamRangeAsync(RevocationFeed.RedisStream, from.ExclusiveLowerBound, "+", count: 500);
+            var entries = await db.StreamRangeAsync(RevocationFeed.RedisStream(options.Value.Revocation.RedisKeyPrefix), from.ExclusiveLowerBound, "+", count: 500);
             foreach (var entry in entries)
             {
                 if (RevocationEvent.TryParse(entry[RevocationFeed.RedisStreamField]) is { } revocation)

@@ -125,11 +125,14 @@ public sealed record RevocationFeedPage(
 /// <summary>Names shared by the identity service and the kit.</summary>
 public static class RevocationFeed
 {
-    /// <summary>Redis pub/sub channel on which each event is announced as JSON.</summary>
-    public const string RedisChannel = "gatehouse:revocations";
+    /// <summary>Redis pub/sub channel on which each event is announced as JSON, under a deployment's <see cref="RedisKeyPrefix"/>.</summary>
+    public static string RedisChannel(string prefix) => prefix + "revocations";
 
-    /// <summary>Redis stream that keeps recent events for services that join late (field <c>e</c> holds the JSON).</summary>
-    public const string RedisStream = "gatehouse:revocations:stream";
+    /// <summary>
+    /// Redis stream that keeps recent events for services that join late (field <c>e</c> holds the JSON),
+    /// under a deployment's <see cref="RedisKeyPrefix"/>.
+    /// </summary>
+    public static string RedisStream(string prefix) => prefix + "revocations:stream";
 
     /// <summary>The stream entry field holding the event.</summary>
     public const string RedisStreamField = "e";

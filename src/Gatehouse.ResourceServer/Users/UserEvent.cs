@@ -96,11 +96,11 @@ public static class UserFeed
     /// <summary>Scope a client needs to read the user feed.</summary>
     public const string Scope = "gatehouse:events";
 
-    /// <summary>Redis stream of user events.</summary>
-    public const string RedisStream = "gatehouse:users:stream";
+    /// <summary>Redis stream of user events, under a deployment's <see cref="RedisKeyPrefix"/>.</summary>
+    public static string RedisStream(string prefix) => prefix + "users:stream";
 
-    /// <summary>Redis pub/sub channel of user events.</summary>
-    public const string RedisChannel = "gatehouse:users";
+    /// <summary>Redis pub/sub channel of user events, under a deployment's <see cref="RedisKeyPrefix"/>.</summary>
+    public static string RedisChannel(string prefix) => prefix + "users";
 
     /// <summary>How long changes are kept; a reader further behind gets 410 Gone and reads the snapshot again.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(7);

@@ -178,19 +178,22 @@ public sealed partial class GatehouseOptionsValidator : IValidateOptions<Gatehou
     }
 
     /// <summary>
-    /// The deployment's prefix, and the specific ones of the rate limits and client authentication, which
-    /// default to it plus a suffix and so may be a little longer.
+    /// The deployment's prefix, and the specific ones of the rate limits and client authentication when
+    /// set; those default to it plus a suffix, so they may be a little longer.
     /// </summary>
     private static void CheckRedisKeyPrefixes(GatehouseOptions options, List<string> problems)
     {
         const int specificMaxLength = RedisKeyPrefix.MaxLength + 16;
-        string?[] found =
+        (string Key, string? Prefix)[] specific =
         [
-            RedisKeyPrefix.Problem(RedisOptions.KeyPrefixKey, options.Redis.KeyPrefix),
-            RedisKeyPrefix.Problem($"{GatehouseOptions.Section}:Accounts:RateLimits:RedisKeyPrefix", options.Accounts.RateLimits.RedisKeyPrefix, specificMaxLength),
-            RedisKeyPrefix.Problem($"{GatehouseOptions.Section}:{ClientAuthenticationOptions.Section}:RedisKeyPrefix", options.ClientAuthentication.RedisKeyPrefix, specificMaxLength),
+            ($"{GatehouseOptions.Section}:Accounts:RateLimits:RedisKeyPrefix", options.Accounts.RateLimits.RedisKeyPrefix),
+            ($"{GatehouseOptions.Section}:{ClientAuthenticationOptions.Section}:RedisKeyPrefix", options.ClientAuthentication.RedisKeyPrefix),
         ];
-        problems.AddRange(found.OfType<string>());
+        problems.AddRange(specific
+            .Where(setting => setting.Prefix is not null)
+            .Select(setting => RedisKeyPrefix.Problem(setting.Key, setting.Prefix, specificMaxLength))
+            .Prepend(RedisKeyPrefix.Problem(RedisOptions.KeyPrefixKey, options.Redis.KeyPrefix))
+            .OfType<string>());
     }
 
     private static void CheckClientAuthentication(ClientAuthenticationOptions limits, List<string> problems)

@@ -157,7 +157,7 @@ public sealed class ClientRegistrationCacheTests
         Assert.True(await http.IsActiveAsync(after));
     }
 
-    private static async Task ChangeClientAsync(GatehouseApp node, string clientId, Action<OpenIddictApplicationDescriptor> change)
+    internal static async Task ChangeClientAsync(GatehouseApp node, string clientId, Action<OpenIddictApplicationDescriptor> change)
     {
         await using var scope = node.Services.CreateAsyncScope();
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
@@ -169,7 +169,7 @@ public sealed class ClientRegistrationCacheTests
         await applications.UpdateAsync(application, descriptor, cancellationToken);
     }
 
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    internal static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < PropagationDeadline)

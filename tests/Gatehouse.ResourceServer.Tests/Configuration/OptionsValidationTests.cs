@@ -15,6 +15,9 @@ public sealed class OptionsValidationTests
     [InlineData("skew", "Gatehouse:ResourceServer:ClockSkew")]
     [InlineData("no-feed", "Gatehouse:ResourceServer:Revocation needs either RedisConnection")]
     [InlineData("grace", "Gatehouse:ResourceServer:Revocation:GracePeriod")]
+    [InlineData("prefix-empty", "Gatehouse:ResourceServer:Revocation:RedisKeyPrefix is empty")]
+    [InlineData("prefix-space", "Gatehouse:ResourceServer:Revocation:RedisKeyPrefix holds a space")]
+    [InlineData("prefix-long", "Gatehouse:ResourceServer:Revocation:RedisKeyPrefix is 65 characters long")]
     public async Task BadSetting_StopsStartUp_NamingTheKey(string problem, string expected)
     {
         var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => ResourceServerHost.StartAsync(o =>
@@ -33,6 +36,9 @@ public sealed class OptionsValidationTests
                 case "skew": o.ClockSkew = TimeSpan.FromHours(1); break;
                 case "no-feed": o.Revocation.ClientId = null; break;
                 case "grace": o.Revocation.GracePeriod = TimeSpan.FromDays(1); break;
+                case "prefix-empty": o.Revocation.RedisKeyPrefix = ""; break;
+                case "prefix-space": o.Revocation.RedisKeyPrefix = "tenant a:"; break;
+                case "prefix-long": o.Revocation.RedisKeyPrefix = new string('p', 64) + ":"; break;
             }
         }));
 
@@ -50,5 +56,7 @@ public sealed class OptionsValidationTests
         });
 
         Assert.NotNull(service.Client);
+        // Unset, the Redis key prefix is the identity service's default one.
+        Assert.Equal("gatehouse:", service.Services.GetRequiredService<IOptions<GatehouseResourceServerOptions>>().Value.Revocation.RedisKeyPrefix);
     }
 }

@@ -43,6 +43,17 @@ public sealed class PerIpRateLimitTests(LowPerIpLimitFixture fixture) : IClassFi
         Assert.Equal("too_many_requests", await AccountApi.ProblemCodeAsync(limited, HttpStatusCode.TooManyRequests));
         Assert.InRange(limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 600);
 
+        // Every credential-guessing endpoint counts against the same per-IP limit, the email change's included.
+        foreach (var path in new[]
+        {
+            "/auth/sign-up", "/auth/send-code", "/auth/confirm-email", "/auth/reset-password", "/auth/confirm-reset",
+            "/auth/change-email", "/auth/confirm-email-change",
+        })
+        {
+            using var other = await api.PostAsync(path, new { email = AccountApi.NewEmail() });
+            Assert.Equal("too_many_requests", await AccountApi.ProblemCodeAsync(other, HttpStatusCode.TooManyRequests));
+        }
+
         // Refresh is not a credential-guessing endpoint and stays open.
         using var refresh = await api.PostAsync("/auth/refresh-tokens", new { refresh_token = "unknown-token" });
         Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);

@@ -1,6 +1,6 @@
-using Gatehouse.ResourceServer;
 using System.Net.Mail;
 using System.Text.RegularExpressions;
+using Gatehouse.ResourceServer;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Identity.Configuration;

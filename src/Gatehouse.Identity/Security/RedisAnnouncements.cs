@@ -48,9 +48,10 @@ public abstract partial class RedisAnnouncements(IConnectionMultiplexer redis, I
         {
             await redis.GetSubscriber().UnsubscribeAsync(Channel);
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
         {
-            // Stopping: nothing left to unsubscribe from.
+            // Stopping: nothing left to unsubscribe from (the connection may already be closed and disposed
+            // when the host stops its services after releasing the container's singletons).
         }
     }
 

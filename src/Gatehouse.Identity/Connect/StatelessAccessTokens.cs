@@ -51,24 +51,18 @@ public sealed class RejectDeniedAccessTokens(IAccessTokenDenylist denylist) : IO
             return;
         }
 
-        var tokenId = principal.GetClaim(Claims.JwtId);
-        if (!string.IsNullOrEmpty(tokenId) && await denylist.IsDeniedAsync(tokenId))
+        var refusal = await denylist.CheckAsync(new AccessTokenFacts(
+            principal.GetClaim(Claims.JwtId), principal.GetClaim(Claims.Subject), principal.GetCreationDate(), principal.GetClaim(UserAccessTokens.SessionClaim)));
+        var reason = refusal switch
         {
-            context.Reject(Errors.InvalidToken, "The access token has been revoked.");
-            return;
-        }
-
-        if (principal.GetClaim(Claims.Subject) is { Length: > 0 } subject
-            && principal.GetCreationDate() is { } issuedAt
-            && await denylist.IsSubjectRevokedAsync(subject, issuedAt))
+            AccessTokenRefusal.TokenRevoked => "The access token has been revoked.",
+            AccessTokenRefusal.SubjectRevoked => "The access token was issued before its subject's tokens were revoked.",
+            AccessTokenRefusal.SessionEnded => "The access token's session has ended.",
+            _ => null,
+        };
+        if (reason is not null)
         {
-            context.Reject(Errors.InvalidToken, "The access token was issued before its subject's tokens were revoked.");
-            return;
-        }
-
-        if (principal.GetClaim(UserAccessTokens.SessionClaim) is { Length: > 0 } session && await denylist.IsSessionRevokedAsync(session))
-        {
-            context.Reject(Errors.InvalidToken, "The access token's session has ended.");
+            context.Reject(Errors.InvalidToken, reason);
         }
     }
 }

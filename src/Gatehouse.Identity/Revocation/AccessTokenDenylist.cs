@@ -15,16 +15,11 @@ public interface IAccessTokenDenylist
 {
     ValueTask DenyAsync(string tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
-    ValueTask<bool> IsDeniedAsync(string tokenId, CancellationToken cancellationToken = default);
-
     /// <summary>
     /// Refuses every access token of <paramref name="subject"/> issued before <paramref name="issuedBefore"/>
     /// (compared in whole seconds, as <c>iat</c> is).
     /// </summary>
     ValueTask RevokeSubjectAsync(string subject, DateTimeOffset issuedBefore, CancellationToken cancellationToken = default);
-
-    /// <summary>Whether a token of <paramref name="subject"/> issued at <paramref name="issuedAt"/> is revoked.</summary>
-    ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Refuses every access token whose <c>sid</c> is <paramref name="sessionId"/> (the session ended for
@@ -32,7 +27,23 @@ public interface IAccessTokenDenylist
     /// </summary>
     ValueTask RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken = default);
 
-    ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Whether an access token is refused, and why: its <c>jti</c> denied, its subject cut off after it was
+    /// issued, or its session ended. One lookup for all three (a single round trip to Redis), as every
+    /// introspection and userinfo call asks it.
+    /// </summary>
+    ValueTask<AccessTokenRefusal> CheckAsync(AccessTokenFacts token, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What the denylist judges an access token by; a missing part is not checked.</summary>
+public readonly record struct AccessTokenFacts(string? TokenId, string? Subject, DateTimeOffset? IssuedAt, string? SessionId);
+
+public enum AccessTokenRefusal
+{
+    None,
+    TokenRevoked,
+    SubjectRevoked,
+    SessionEnded,
 }
 
 /// <summary>Shared rules of both implementations.</summary>
@@ -62,9 +73,6 @@ public sealed class MemoryAccessTokenDenylist(IMemoryCache cache, TimeProvider t
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<bool> IsDeniedAsync(string tokenId, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(cache.TryGetValue(Key(tokenId), out _));
-
     public ValueTask RevokeSubjectAsync(string subject, DateTimeOffset issuedBefore, CancellationToken cancellationToken = default)
     {
         var cutoff = AccessTokenDenylistRules.ToCutoff(issuedBefore);
@@ -77,17 +85,19 @@ public sealed class MemoryAccessTokenDenylist(IMemoryCache cache, TimeProvider t
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(cache.TryGetValue(SubjectKey(subject), out long cutoff) && AccessTokenDenylistRules.IsBefore(issuedAt, cutoff));
-
     public ValueTask RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken = default)
     {
         cache.Set(SessionKey(sessionId), true, AccessTokenDenylistRules.SubjectCutoffRetention);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(cache.TryGetValue(SessionKey(sessionId), out _));
+    public ValueTask<AccessTokenRefusal> CheckAsync(AccessTokenFacts token, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(
+            token.TokenId is { Length: > 0 } tokenId && cache.TryGetValue(Key(tokenId), out _) ? AccessTokenRefusal.TokenRevoked
+            : token is { Subject: { Length: > 0 } subject, IssuedAt: { } issuedAt }
+              && cache.TryGetValue(SubjectKey(subject), out long cutoff) && AccessTokenDenylistRules.IsBefore(issuedAt, cutoff) ? AccessTokenRefusal.SubjectRevoked
+            : token.SessionId is { Length: > 0 } sessionId && cache.TryGetValue(SessionKey(sessionId), out _) ? AccessTokenRefusal.SessionEnded
+            : AccessTokenRefusal.None);
 
     private static string Key(string tokenId) => "gatehouse:deny:jti:" + tokenId;
 
@@ -116,9 +126,6 @@ public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, IOpti
         await db.StringSetAsync(Key(tokenId), 1, remaining);
     }
 
-    public async ValueTask<bool> IsDeniedAsync(string tokenId, CancellationToken cancellationToken = default) =>
-        await redis.GetDatabase().KeyExistsAsync(Key(tokenId));
-
     public async ValueTask RevokeSubjectAsync(string subject, DateTimeOffset issuedBefore, CancellationToken cancellationToken = default)
     {
         var cutoff = AccessTokenDenylistRules.ToCutoff(issuedBefore);
@@ -132,17 +139,23 @@ public sealed class RedisAccessTokenDenylist(IConnectionMultiplexer redis, IOpti
             [cutoff, (long)AccessTokenDenylistRules.SubjectCutoffRetention.TotalSeconds]);
     }
 
-    public async ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default)
-    {
-        var value = await redis.GetDatabase().StringGetAsync(SubjectKey(subject));
-        return value.TryParse(out long cutoff) && AccessTokenDenylistRules.IsBefore(issuedAt, cutoff);
-    }
-
     public async ValueTask RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken = default) =>
         await redis.GetDatabase().StringSetAsync(SessionKey(sessionId), reason, AccessTokenDenylistRules.SubjectCutoffRetention);
 
-    public async ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        await redis.GetDatabase().KeyExistsAsync(SessionKey(sessionId));
+    public async ValueTask<AccessTokenRefusal> CheckAsync(AccessTokenFacts token, CancellationToken cancellationToken = default)
+    {
+        // One MGET for the three entries; a part the token lacks is looked up under a key nothing is stored at.
+        var values = await redis.GetDatabase().StringGetAsync(
+        [
+            token.TokenId is { Length: > 0 } tokenId ? Key(tokenId) : _keys.Key("deny:none"),
+            token.Subject is { Length: > 0 } subject && token.IssuedAt is not null ? SubjectKey(subject) : _keys.Key("deny:none"),
+            token.SessionId is { Length: > 0 } sessionId ? SessionKey(sessionId) : _keys.Key("deny:none"),
+        ]);
+        return values[0].HasValue ? AccessTokenRefusal.TokenRevoked
+            : values[1].TryParse(out long cutoff) && AccessTokenDenylistRules.IsBefore(token.IssuedAt!.Value, cutoff) ? AccessTokenRefusal.SubjectRevoked
+            : values[2].HasValue ? AccessTokenRefusal.SessionEnded
+            : AccessTokenRefusal.None;
+    }
 
     private RedisKey Key(string tokenId) => _keys.Key("deny:jti:" + tokenId);
 

@@ -27,9 +27,6 @@ public sealed class PublishingAccessTokenDenylist(IAccessTokenDenylist inner, IE
         }
     }
 
-    public ValueTask<bool> IsDeniedAsync(string tokenId, CancellationToken cancellationToken = default) =>
-        inner.IsDeniedAsync(tokenId, cancellationToken);
-
     public async ValueTask RevokeSubjectAsync(string subject, DateTimeOffset issuedBefore, CancellationToken cancellationToken = default)
     {
         await inner.RevokeSubjectAsync(subject, issuedBefore, cancellationToken);
@@ -43,9 +40,6 @@ public sealed class PublishingAccessTokenDenylist(IAccessTokenDenylist inner, IE
             OccurredAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
         }, cancellationToken);
     }
-
-    public ValueTask<bool> IsSubjectRevokedAsync(string subject, DateTimeOffset issuedAt, CancellationToken cancellationToken = default) =>
-        inner.IsSubjectRevokedAsync(subject, issuedAt, cancellationToken);
 
     public async ValueTask RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken = default)
     {
@@ -63,6 +57,6 @@ public sealed class PublishingAccessTokenDenylist(IAccessTokenDenylist inner, IE
         }, cancellationToken);
     }
 
-    public ValueTask<bool> IsSessionRevokedAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        inner.IsSessionRevokedAsync(sessionId, cancellationToken);
+    public ValueTask<AccessTokenRefusal> CheckAsync(AccessTokenFacts token, CancellationToken cancellationToken = default) =>
+        inner.CheckAsync(token, cancellationToken);
 }

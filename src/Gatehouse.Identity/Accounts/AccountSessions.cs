@@ -1,4 +1,3 @@
-using Gatehouse.Identity.Revocation;
 using Gatehouse.Identity.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -7,10 +6,10 @@ namespace Gatehouse.Identity.Accounts;
 /// <summary>
 /// The signed-in user's own sessions: listed (the one of the presented access token marked current),
 /// ended one at a time, or all at once ("sign out everywhere"), through the same steps as the admin
-/// API's user sessions, audited with the user as the one who acted. Ending the current session also
-/// denies the presented access token, as logout does.
+/// API's user sessions, audited with the user as the one who acted. An ended session's access tokens,
+/// the presented one included, are refused at once (the denylist holds its <c>sid</c>).
 /// </summary>
-public sealed class AccountSessions(SignedInUsers signedIn, UserSessions sessions, IAccessTokenDenylist denylist)
+public sealed class AccountSessions(SignedInUsers signedIn, UserSessions sessions)
 {
     /// <summary>Longer than any session id (a GUID, or an OpenIddict authorization id).</summary>
     private const int MaxSessionIdLength = 100;
@@ -34,17 +33,10 @@ public sealed class AccountSessions(SignedInUsers signedIn, UserSessions session
             return AccountErrors.InvalidToken.Problem();
         }
 
-        if (sessionId.Length > MaxSessionIdLength || !await sessions.RevokeAsync(current.User.Id, sessionId, ActorOf(current, call)))
-        {
-            return AccountErrors.SessionNotFound.Problem();
-        }
-
-        if (sessionId == current.Token.SessionId!.Value.ToString())
-        {
-            await denylist.DenyAsync(current.Token.TokenId, current.Token.ExpiresAt, call.CancellationToken);
-        }
-
-        return TypedResults.NoContent();
+        // Ending the current session ends the presented access token with it: the denylist refuses its sid.
+        return sessionId.Length <= MaxSessionIdLength && await sessions.RevokeAsync(current.User.Id, sessionId, ActorOf(current, call))
+            ? TypedResults.NoContent()
+            : AccountErrors.SessionNotFound.Problem();
     }
 
     /// <summary>Every session of the user ends, and every access token issued to them so far stops working.</summary>

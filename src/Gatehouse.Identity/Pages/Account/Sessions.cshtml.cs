@@ -52,10 +52,9 @@ public sealed class SessionsModel(
         else
         {
             Ended = row.App;
+            Rows.Remove(row);
         }
 
-        Rows.Clear();
-        await LoadAsync(user.Id);
         return Page();
     }
 

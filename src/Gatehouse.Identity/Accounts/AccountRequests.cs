@@ -30,6 +30,8 @@ public sealed class FieldErrors
     /// without SMTPUTF8; a domain can be given in its ASCII (punycode) form.
     /// </summary>
     public static readonly string EmailCharacters = new([.. Enumerable.Range(0x21, 0x7E - 0x21 + 1).Select(code => (char)code)]);
+
+    private static readonly System.Buffers.SearchValues<char> EmailCharacterSet = System.Buffers.SearchValues.Create(EmailCharacters);
     public const int MaxPasswordLength = 1024;
     public const int MaxDisplayNameLength = 100;
 
@@ -74,7 +76,7 @@ public sealed class FieldErrors
         {
             Add(field, "is not an email address.");
         }
-        else if (!value.All(c => c is > ' ' and <= '~'))
+        else if (value.AsSpan().ContainsAnyExcept(EmailCharacterSet))
         {
             Add(field, "must be written in ASCII; for an internationalized domain, give its ASCII (xn--) form.");
         }

@@ -17,10 +17,17 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
     /// One reading. <c>ServiceFaults</c> and <c>DriverFaults</c> are minor page faults so far (each one a fresh
     /// page the kernel maps and zeroes, as when a hash's working memory is allocated anew).
     /// </summary>
+    /// <c>ServiceHashing</c> is the CPU of the service's password-hashing threads (from their scheduler statistics, in
+    /// nanoseconds), so a run can tell the hash's own cost in the service from the rest of the request;
+    /// <c>ServiceSwitches</c> counts the service threads' context switches, voluntary and involuntary.
+    /// </summary>
     public sealed record Sample(double Service, double Postgres, double Redis, double Driver, double MachineBusy, double MachineIdle,
-        long ServiceFaults, long DriverFaults);
+        long ServiceFaults, long DriverFaults, double ServiceHashing, long ServiceSwitches);
 
-    public Sample Take() => new(
+    public Sample Take()
+    {
+        var (hashing, switches) = ServiceThreads();
+        return new(
         Seconds(servicePid, withChildren: false),
         PostgresSeconds(),
         Seconds(redisPid, withChildren: false),
@@ -28,7 +35,55 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         MachineSeconds(busy: true),
         MachineSeconds(busy: false),
         servicePid is { } service && Stat(service) is { } stat ? stat.MinorFaults : 0,
-        Stat(Environment.ProcessId)?.MinorFaults ?? 0);
+        Stat(Environment.ProcessId)?.MinorFaults ?? 0,
+        hashing,
+        switches);
+    }
+
+    /// <summary>The password-hashing threads' CPU seconds, and context switches of all the service's threads.</summary>
+    private (double Hashing, long Switches) ServiceThreads()
+    {
+        if (servicePid is not { } pid || !OperatingSystem.IsLinux())
+        {
+            return (0, 0);
+        }
+
+        double hashing = 0;
+        long switches = 0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith("password-hashin", StringComparison.Ordinal))
+                    {
+                        // schedstat: time on CPU (ns), time waiting to run (ns), timeslices
+                        hashing += long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture) / 1e9;
+                    }
+
+                    foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                    {
+                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
+                            || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                        {
+                            switches += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+                catch (IOException)
+                {
+                    // the thread ended between listing and reading
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return (0, 0);
+        }
+
+        return (hashing, switches);
+    }
 
     /// <summary>
     /// Waits until the idle service spends under 5% of one core for two seconds running (after a burst of new
@@ -76,7 +131,7 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         var parts = new List<string>();
         if (servicePid is not null)
         {
-            parts.Add($"service {Per(after.Service - before.Service)}");
+            parts.Add($"service {Per(after.Service - before.Service)} (hashing threads {Per(after.ServiceHashing - before.ServiceHashing)})");
         }
 
         if (postgresPid is not null)
@@ -95,7 +150,8 @@ internal sealed class CpuMeter(int? servicePid, int? postgresPid, int? redisPid)
         var idle = after.MachineIdle - before.MachineIdle;
         var share = busy + idle > 0 ? busy / (busy + idle) : 0;
         var faults = servicePid is null ? "" : $"service {(after.ServiceFaults - before.ServiceFaults) / operations:N0}, ";
-        return $"CPU ms per operation: {string.Join(", ", parts)}; cores busy {share:P0}; "
+        var switches = servicePid is null ? "" : $"; service context switches per operation {(double)(after.ServiceSwitches - before.ServiceSwitches) / operations:N1}";
+        return $"CPU ms per operation: {string.Join(", ", parts)}; cores busy {share:P0}{switches}; "
                + $"minor page faults per operation: {faults}driver {(after.DriverFaults - before.DriverFaults) / operations:N0}";
     }
 

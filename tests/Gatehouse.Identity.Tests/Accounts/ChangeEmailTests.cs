@@ -271,6 +271,55 @@ public sealed class ChangeEmailTests(GatehouseFixture fixture) : IClassFixture<G
     }
 
     [Fact]
+    public async Task ConfirmEmailChange_WhenAnotherAccountTakesTheAddressDuringTheUpdate_Is409_AndChangesNothing()
+    {
+        // The race Identity's own duplicate check cannot see: the address is free when the account is
+        // validated, and taken before its row is written. A validator after Identity's creates the other
+        // account at exactly that moment, so the unique user-name index is what refuses the change.
+        var race = new AddressTakenDuringUpdate();
+        await using var node = fixture.App.WithWebHostBuilder(host => host.ConfigureTestServices(services =>
+            services.AddSingleton<IUserValidator<GatehouseUser>>(race)));
+        race.App = node;
+        var api = new AccountApi(node.CreateClient());
+        var (user, email, newEmail, pair, flow, code) = await BeginAsync(api, node);
+
+        race.Address = newEmail;
+        using var response = await ConfirmAsync(api, flow, code, pair.AccessToken);
+
+        Assert.Equal("email_taken", await AccountApi.ProblemCodeAsync(response, HttpStatusCode.Conflict));
+        Assert.NotNull(race.Taker);
+        var stored = await FindAsync(user.Id);
+        Assert.Equal(email, stored.Email);
+        Assert.Equal(email, stored.UserName);
+        Assert.Equal(user.CredentialVersion, stored.CredentialVersion);
+        Assert.Equal(newEmail, (await FindAsync(race.Taker.Id)).Email);
+        Assert.True(await api.Http.IsActiveAsync(pair.AccessToken));
+        await api.SignInAsync(email, Password);
+        Assert.Contains(await AccountApi.AuditAsync(fixture.App, user.Id, AuditEventTypes.EmailChangeFailed), e => e.Reason == "email_taken");
+    }
+
+    /// <summary>Once armed with an address, registers another account under it while a user moving there is validated.</summary>
+    private sealed class AddressTakenDuringUpdate : IUserValidator<GatehouseUser>
+    {
+        public WebApplicationFactory<Program>? App { get; set; }
+
+        public string? Address { get; set; }
+
+        public GatehouseUser? Taker { get; private set; }
+
+        public async Task<IdentityResult> ValidateAsync(UserManager<GatehouseUser> manager, GatehouseUser user)
+        {
+            if (Address is { } address && user.Email == address && Taker is null)
+            {
+                Address = null;
+                Taker = await AccountApi.CreateUserAsync(App!, address, "another-long-passphrase-1");
+            }
+
+            return IdentityResult.Success;
+        }
+    }
+
+    [Fact]
     public async Task ChangeEmail_WithoutAUserToken_IsInvalidToken_AndStartsNothing()
     {
         var newEmail = AccountApi.NewEmail();

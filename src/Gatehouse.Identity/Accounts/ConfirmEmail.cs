@@ -4,6 +4,7 @@ using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Identity.Accounts;
 
@@ -47,7 +48,18 @@ public sealed class ConfirmEmail(
             PasswordHash = flow.PasswordHash,
             LockoutEnabled = true,
         };
-        var created = await users.CreateAsync(user);
+        IdentityResult created;
+        try
+        {
+            created = await users.CreateAsync(user);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique user name index caught an account that took the address at the same moment
+            // (after Identity's own duplicate check had passed).
+            created = IdentityResult.Failed(users.ErrorDescriber.DuplicateEmail(flow.Email));
+        }
+
         if (!created.Succeeded)
         {
             // Only someone holding the code sees this: the address was registered since the flow began.

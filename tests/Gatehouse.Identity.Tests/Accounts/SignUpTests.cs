@@ -4,6 +4,8 @@ using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Data.Users;
 using Gatehouse.Identity.Tests.Infrastructure;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Identity.Tests.Accounts;
 
@@ -83,6 +85,32 @@ public sealed class SignUpTests(GatehouseFixture fixture) : IClassFixture<Gateho
         // The flow of a taken address fails like a wrong code does.
         using var confirm = await _api.PostAsync("/auth/confirm-email", new { flow_id = takenBody.GetProperty("flow_id").GetString(), code = "123456" });
         Assert.Equal("invalid_code", await AccountApi.ProblemCodeAsync(confirm, HttpStatusCode.BadRequest));
+    }
+
+    [Fact]
+    public async Task ConfirmEmail_WhenAnotherAccountTakesTheAddressDuringTheInsert_Is409_AndCreatesNothing()
+    {
+        var race = new AddressTakenDuringWrite();
+        await using var node = fixture.App.WithWebHostBuilder(host => host.ConfigureTestServices(services =>
+            services.AddSingleton<IUserValidator<GatehouseUser>>(race)));
+        race.App = node;
+        var api = new AccountApi(node.CreateClient());
+        var email = AccountApi.NewEmail();
+        using var started = await api.PostAsync("/auth/sign-up", new { email, password = Password });
+        var flow = JsonDocument.Parse(await started.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("flow_id").GetString();
+        var code = await CodeFromMailAsync(email);
+
+        race.Address = email;
+        using var confirmed = await api.PostAsync("/auth/confirm-email", new { flow_id = flow, code });
+
+        Assert.Equal("email_taken", await AccountApi.ProblemCodeAsync(confirmed, HttpStatusCode.Conflict));
+        Assert.NotNull(race.Taker);
+        await using var scope = fixture.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Gatehouse.Identity.Data.GatehouseDbContext>();
+        Assert.Equal([race.Taker.Id], await db.Users.Where(u => u.NormalizedEmail == email.ToUpperInvariant()).Select(u => u.Id).ToListAsync(TestContext.Current.CancellationToken));
+        // The sign-up's password opens nothing: the address belongs to the other account.
+        using var signIn = await api.PostAsync("/auth/sign-in", new { email, password = Password });
+        Assert.Equal("invalid_credentials", await AccountApi.ProblemCodeAsync(signIn, HttpStatusCode.Unauthorized));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Gatehouse.Identity.Problems;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Gatehouse.Identity.Accounts;
 
@@ -29,12 +30,30 @@ public static class AccountErrors
     public static readonly AccountError EmailTaken = new("email_taken", 409, "An account with this email address exists already.");
     public static readonly AccountError InvalidRefreshToken = new("invalid_refresh_token", 400, "The refresh token is unknown, expired or revoked.");
     public static readonly AccountError RefreshTokenReused = new("refresh_token_reused", 400, "The refresh token was used before; the session is revoked.");
+    public static readonly AccountError ConcurrentChange = new("concurrent_change", 409, "The account was changed by another request at the same moment; nothing was changed. Try again.");
     public static readonly AccountError SessionNotFound = new("session_not_found", 404, "The signed-in user has no live session with this id.");
     public static readonly AccountError TooManyRequests = new("too_many_requests", 429, "Too many requests; try again later.");
     public static readonly AccountError ServiceBusy = new("service_busy", 503, "The service is busy; try again in a moment.");
 
     public static ProblemHttpResult Problem(this AccountError error, string? detail = null, IDictionary<string, string[]>? fields = null) =>
         ProblemResponses.Problem(error.Status, error.Code, error.Title, detail, fields);
+
+    /// <summary>Writes the error as a problem from an exception handler, which has no endpoint result to return.</summary>
+    public static async Task WriteAsync(this AccountError error, IProblemDetailsService problems, HttpContext httpContext, Exception exception)
+    {
+        httpContext.Response.StatusCode = error.Status;
+        var problem = new ProblemDetails
+        {
+            Status = error.Status,
+            Title = error.Title,
+            Type = TypePrefix + error.Code,
+            Extensions = { ["code"] = error.Code },
+        };
+        if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception }))
+        {
+            await httpContext.Response.WriteAsync(error.Title, httpContext.RequestAborted);
+        }
+    }
 
     /// <summary>A 400 naming the field that is wrong.</summary>
     public static ProblemHttpResult Field(string field, string message, AccountError? error = null) =>

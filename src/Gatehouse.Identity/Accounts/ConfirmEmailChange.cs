@@ -69,6 +69,11 @@ public sealed class ConfirmEmailChange(
             updated = IdentityResult.Failed(users.ErrorDescriber.DuplicateEmail(flow.Email));
         }
 
+        if (updated.IsConcurrencyFailure())
+        {
+            return AccountErrors.ConcurrentChange.Problem();
+        }
+
         if (!updated.Succeeded)
         {
             // Only someone holding the code sees this: the address was registered since the change began.

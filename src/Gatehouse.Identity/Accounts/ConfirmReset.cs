@@ -54,10 +54,12 @@ public sealed class ConfirmReset(
         user.PasswordHash = users.PasswordHasher.HashPassword(user, request.NewPassword!);
         user.CredentialVersion++;
         var updated = await users.UpdateSecurityStampAsync(user);
-        if (!updated.Succeeded)
+        if (updated.IsConcurrencyFailure())
         {
-            throw new InvalidOperationException("Could not store the new password: " + string.Join("; ", updated.Errors.Select(e => e.Description)));
+            return AccountErrors.ConcurrentChange.Problem();
         }
+
+        updated.EnsureStored("store the new password");
 
         await flows.SaveAsync(flow with { State = FlowState.Completed }, call.CancellationToken);
         await lockout.RecordSuccessAsync(user, call.CancellationToken);

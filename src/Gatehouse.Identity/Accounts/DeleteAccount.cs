@@ -51,10 +51,7 @@ public sealed class DeleteAccount(
     {
         await revocation.RevokeEverythingAsync(user.Id, RefreshTokenFamilies.Reasons.AccountClosed, cancellationToken);
         var removed = await users.DeleteAsync(user);
-        if (!removed.Succeeded)
-        {
-            throw new InvalidOperationException("Could not delete the user: " + string.Join("; ", removed.Errors.Select(e => e.Description)));
-        }
+        removed.EnsureStored("delete the user");
 
         if (user.Email is { } email)
         {

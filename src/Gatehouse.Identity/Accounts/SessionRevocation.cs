@@ -56,10 +56,7 @@ public sealed class SessionRevocation(
         user.BannedUntil = ban.Until?.UtcDateTime;
         user.CredentialVersion++;
         var updated = await users.UpdateSecurityStampAsync(user);
-        if (!updated.Succeeded)
-        {
-            throw new InvalidOperationException("Could not ban the user: " + string.Join("; ", updated.Errors.Select(e => e.Description)));
-        }
+        updated.EnsureStored("ban the user");
 
         await RevokeEverythingAsync(userId, RefreshTokenFamilies.Reasons.CredentialsChanged, cancellationToken);
         audit.Record(AuditEventTypes.AccountBanned, userId, ban.ClientId, ban.IpAddress, actorUserId: ban.ActorUserId);
@@ -81,10 +78,7 @@ public sealed class SessionRevocation(
         user.BanReason = null;
         user.BannedUntil = null;
         var updated = await users.UpdateAsync(user);
-        if (!updated.Succeeded)
-        {
-            throw new InvalidOperationException("Could not lift the ban: " + string.Join("; ", updated.Errors.Select(e => e.Description)));
-        }
+        updated.EnsureStored("lift the ban");
 
         audit.Record(AuditEventTypes.AccountUnbanned, user.Id, byClientId, ipAddress, reason, actorUserId);
         return true;

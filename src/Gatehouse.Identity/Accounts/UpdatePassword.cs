@@ -52,6 +52,11 @@ public sealed class UpdatePassword(
 
         user.CredentialVersion++;
         var changed = await users.ChangePasswordAsync(user, request.CurrentPassword!, request.NewPassword!);
+        if (changed.IsConcurrencyFailure())
+        {
+            return AccountErrors.ConcurrentChange.Problem();
+        }
+
         if (!changed.Succeeded)
         {
             return AccountErrors.Field("new_password", string.Join(" ", changed.Errors.Select(e => e.Description)), AccountErrors.WeakPassword);

@@ -39,6 +39,7 @@ public static class AccountsExtensions
         services.AddScoped<ResetPassword>();
         services.AddScoped<ConfirmReset>();
         services.AddScoped<UpdatePassword>();
+        services.AddExceptionHandler<ConcurrentUserChangeHandler>();
         services.AddScoped<ChangeEmail>();
         services.AddScoped<ConfirmEmailChange>();
         services.AddScoped<RefreshTokens>();

@@ -1,6 +1,5 @@
 using Gatehouse.Identity.Accounts;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Gatehouse.Identity.Passwords;
 
@@ -18,21 +17,8 @@ internal sealed partial class PasswordHasherBusyHandler(IProblemDetailsService p
         }
 
         LogBusy(logger, httpContext.Request.Path);
-        var error = AccountErrors.ServiceBusy;
-        httpContext.Response.StatusCode = error.Status;
         httpContext.Response.Headers.RetryAfter = "1";
-        var problem = new ProblemDetails
-        {
-            Status = error.Status,
-            Title = error.Title,
-            Type = AccountErrors.TypePrefix + error.Code,
-            Extensions = { ["code"] = error.Code },
-        };
-        if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception }))
-        {
-            await httpContext.Response.WriteAsync(error.Title, cancellationToken);
-        }
-
+        await AccountErrors.ServiceBusy.WriteAsync(problems, httpContext, exception);
         return true;
     }
 

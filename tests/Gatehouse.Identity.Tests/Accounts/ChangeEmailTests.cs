@@ -276,23 +276,22 @@ public sealed class ChangeEmailTests(GatehouseFixture fixture) : IClassFixture<G
         // The race Identity's own duplicate check cannot see: the address is free when the account is
         // validated, and taken before its row is written. A validator after Identity's creates the other
         // account at exactly that moment, so the unique user-name index is what refuses the change.
-        var race = new AddressTakenDuringWrite();
-        await using var node = fixture.App.WithWebHostBuilder(host => host.ConfigureTestServices(services =>
-            services.AddSingleton<IUserValidator<GatehouseUser>>(race)));
-        race.App = node;
+        var race = new WhileUserIsWritten();
+        await using var node = WhileUserIsWritten.Node(fixture.App, race);
         var api = new AccountApi(node.CreateClient());
         var (user, email, newEmail, pair, flow, code) = await BeginAsync(api, node);
+        GatehouseUser? taker = null;
 
-        race.Address = newEmail;
+        race.Arm(moving => moving.Email == newEmail, async () => taker = await AccountApi.CreateUserAsync(node, newEmail, "another-long-passphrase-1"));
         using var response = await ConfirmAsync(api, flow, code, pair.AccessToken);
 
         Assert.Equal("email_taken", await AccountApi.ProblemCodeAsync(response, HttpStatusCode.Conflict));
-        Assert.NotNull(race.Taker);
+        Assert.NotNull(taker);
         var stored = await FindAsync(user.Id);
         Assert.Equal(email, stored.Email);
         Assert.Equal(email, stored.UserName);
         Assert.Equal(user.CredentialVersion, stored.CredentialVersion);
-        Assert.Equal(newEmail, (await FindAsync(race.Taker.Id)).Email);
+        Assert.Equal(newEmail, (await FindAsync(taker.Id)).Email);
         Assert.True(await api.Http.IsActiveAsync(pair.AccessToken));
         await api.SignInAsync(email, Password);
         Assert.Contains(await AccountApi.AuditAsync(node, user.Id, AuditEventTypes.EmailChangeFailed), e => e.Reason == "email_taken");

@@ -46,6 +46,30 @@ public sealed class ResetPasswordTests(GatehouseFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Reset_WhenAnotherRequestChangesTheUserAtTheSameMoment_Is409_AndChangesNothing()
+    {
+        var race = new WhileUserIsWritten();
+        await using var node = WhileUserIsWritten.Node(fixture.App, race);
+        var api = new AccountApi(node.CreateClient());
+        var email = AccountApi.NewEmail();
+        var user = await AccountApi.CreateUserAsync(node, email, Password);
+        var before = await api.SignInAsync(email, Password);
+        using var started = await api.PostAsync("/auth/reset-password", new { email });
+        var flow = JsonDocument.Parse(await started.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("flow_id").GetString();
+        var code = TestMailbox.ReadCode(await TestMailbox.Shared.WaitForMessageAsync(email, "reset code"));
+
+        race.Arm(changing => changing.Id == user.Id, () => WhileUserIsWritten.ChangeElsewhereAsync(node, user.Id));
+        using var confirmed = await api.PostAsync("/auth/confirm-reset", new { flow_id = flow, code, new_password = NewPassword });
+
+        Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(confirmed, HttpStatusCode.Conflict));
+        Assert.True(race.Ran);
+        Assert.True(await api.Http.IsActiveAsync(before.AccessToken));
+        using var newPassword = await api.PostAsync("/auth/sign-in", new { email, password = NewPassword });
+        Assert.Equal(HttpStatusCode.Unauthorized, newPassword.StatusCode);
+        await api.SignInAsync(email, Password);
+    }
+
+    [Fact]
     public async Task Reset_ForAnUnknownEmail_AnswersAlike_AndItsFlowFailsLikeAWrongCode()
     {
         var known = AccountApi.NewEmail();

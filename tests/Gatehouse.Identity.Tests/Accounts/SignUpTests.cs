@@ -90,24 +90,23 @@ public sealed class SignUpTests(GatehouseFixture fixture) : IClassFixture<Gateho
     [Fact]
     public async Task ConfirmEmail_WhenAnotherAccountTakesTheAddressDuringTheInsert_Is409_AndCreatesNothing()
     {
-        var race = new AddressTakenDuringWrite();
-        await using var node = fixture.App.WithWebHostBuilder(host => host.ConfigureTestServices(services =>
-            services.AddSingleton<IUserValidator<GatehouseUser>>(race)));
-        race.App = node;
+        var race = new WhileUserIsWritten();
+        await using var node = WhileUserIsWritten.Node(fixture.App, race);
         var api = new AccountApi(node.CreateClient());
         var email = AccountApi.NewEmail();
         using var started = await api.PostAsync("/auth/sign-up", new { email, password = Password });
         var flow = JsonDocument.Parse(await started.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("flow_id").GetString();
         var code = await CodeFromMailAsync(email);
 
-        race.Address = email;
+        GatehouseUser? taker = null;
+        race.Arm(created => created.Email == email, async () => taker = await AccountApi.CreateUserAsync(node, email, "another-long-passphrase-1"));
         using var confirmed = await api.PostAsync("/auth/confirm-email", new { flow_id = flow, code });
 
         Assert.Equal("email_taken", await AccountApi.ProblemCodeAsync(confirmed, HttpStatusCode.Conflict));
-        Assert.NotNull(race.Taker);
+        Assert.NotNull(taker);
         await using var scope = fixture.App.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<Gatehouse.Identity.Data.GatehouseDbContext>();
-        Assert.Equal([race.Taker.Id], await db.Users.Where(u => u.NormalizedEmail == email.ToUpperInvariant()).Select(u => u.Id).ToListAsync(TestContext.Current.CancellationToken));
+        Assert.Equal([taker.Id], await db.Users.Where(u => u.NormalizedEmail == email.ToUpperInvariant()).Select(u => u.Id).ToListAsync(TestContext.Current.CancellationToken));
         // The sign-up's password opens nothing: the address belongs to the other account.
         using var signIn = await api.PostAsync("/auth/sign-in", new { email, password = Password });
         Assert.Equal("invalid_credentials", await AccountApi.ProblemCodeAsync(signIn, HttpStatusCode.Unauthorized));

@@ -48,6 +48,33 @@ public sealed class UsersBanTests(AdminFixture fixture) : IClassFixture<AdminFix
     }
 
     [Fact]
+    public async Task Ban_WhenAnotherRequestChangesTheUserAtTheSameMoment_Is409_AndBansNothing()
+    {
+        var race = new WhileUserIsWritten();
+        await using var node = WhileUserIsWritten.Node(fixture.App, race);
+        var admin = new AdminApi(node.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
+        var accounts = new AccountApi(node.CreateClient());
+        var email = AccountApi.NewEmail();
+        var id = await admin.CreateUserAsync(email, Password);
+        var pair = await accounts.SignInAsync(email, Password);
+
+        race.Arm(user => user.Id == id, () => WhileUserIsWritten.ChangeElsewhereAsync(node, id));
+        using var ban = await admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" });
+
+        Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(ban, HttpStatusCode.Conflict));
+        Assert.True(race.Ran);
+        var user = await AdminApi.ExpectAsync(await admin.SendAsync(HttpMethod.Get, $"/admin/users/{id}"), HttpStatusCode.OK);
+        Assert.Equal("active", user.GetProperty("status").GetString());
+        Assert.True(await accounts.Http.IsActiveAsync(pair.AccessToken));
+        await accounts.SignInAsync(email, Password);
+        Assert.Empty(await AccountApi.AuditAsync(node, id, AuditEventTypes.AccountBanned));
+
+        // Tried again, the ban holds.
+        await AdminApi.ExpectAsync(await admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
+        Assert.False(await accounts.Http.IsActiveAsync(pair.AccessToken));
+    }
+
+    [Fact]
     public async Task Ban_EndsTheCodeFlowGrant_AndTheHostedSignInPageRefusesTheUser()
     {
         var email = AccountApi.NewEmail();

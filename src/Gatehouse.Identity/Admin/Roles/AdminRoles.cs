@@ -95,10 +95,7 @@ public sealed partial class AdminRoles(
         }
 
         var deleted = await roles.DeleteAsync(role);
-        if (!deleted.Succeeded)
-        {
-            throw new InvalidOperationException("Could not delete the role: " + string.Join("; ", deleted.Errors.Select(e => e.Description)));
-        }
+        deleted.EnsureStored("delete the role");
 
         audit.Record(AuditEventTypes.RoleDeleted, null, caller.ClientId, caller.IpAddress, role.Name, caller.ActorUserId);
         return TypedResults.NoContent();
@@ -118,10 +115,7 @@ public sealed partial class AdminRoles(
         }
 
         var added = await users.AddToRoleAsync(user, role.Name!);
-        if (!added.Succeeded)
-        {
-            throw new InvalidOperationException("Could not give the role: " + string.Join("; ", added.Errors.Select(e => e.Description)));
-        }
+        added.EnsureStored("give the role");
 
         audit.Record(AuditEventTypes.RoleGranted, user.Id, caller.ClientId, caller.IpAddress, role.Name, caller.ActorUserId);
         return TypedResults.NoContent();
@@ -141,10 +135,7 @@ public sealed partial class AdminRoles(
         }
 
         var removed = await users.RemoveFromRoleAsync(user, role.Name!);
-        if (!removed.Succeeded)
-        {
-            throw new InvalidOperationException("Could not take the role: " + string.Join("; ", removed.Errors.Select(e => e.Description)));
-        }
+        removed.EnsureStored("take the role");
 
         audit.Record(AuditEventTypes.RoleRemoved, user.Id, caller.ClientId, caller.IpAddress, role.Name, caller.ActorUserId);
         if (string.Equals(role.Name, Data.Users.Roles.Admin, StringComparison.OrdinalIgnoreCase))

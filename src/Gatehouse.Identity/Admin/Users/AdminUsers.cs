@@ -237,6 +237,11 @@ public sealed class AdminUsers(
     /// <summary>A refused save: a duplicate address (a race with another request) is a 409, anything else names the email field.</summary>
     private static ProblemHttpResult SaveProblem(IdentityResult result)
     {
+        if (result.IsConcurrencyFailure())
+        {
+            return AccountErrors.ConcurrentChange.Problem();
+        }
+
         var describer = new IdentityErrorDescriber();
         var duplicate = result.Errors.Any(e => e.Code is nameof(describer.DuplicateEmail) or nameof(describer.DuplicateUserName));
         var message = string.Join(" ", result.Errors.Select(e => e.Description));

@@ -15,7 +15,7 @@ public sealed record SignUpRequest(
         errors.Password("password", Password);
         if (DisplayName is not null)
         {
-            errors.Text("display_name", DisplayName, FieldErrors.MaxDisplayNameLength);
+            errors.DisplayName("display_name", DisplayName);
         }
     }
 

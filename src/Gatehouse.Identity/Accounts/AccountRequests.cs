@@ -114,6 +114,22 @@ public sealed class FieldErrors
         }
     }
 
+    /// <summary>
+    /// A person's display name, as sign-up and the profile take it: text by <see cref="Text"/>, and no code
+    /// point that Unicode has not assigned (nothing a font can show, and what it means may change later).
+    /// </summary>
+    public void DisplayName(string field, string value)
+    {
+        if (Text(field, value, MaxDisplayNameLength)
+            && value.EnumerateRunes().Any(rune => Rune.GetUnicodeCategory(rune) == System.Globalization.UnicodeCategory.OtherNotAssigned))
+        {
+            Add(field, "contains characters that Unicode has not assigned.");
+        }
+    }
+
+    /// <summary>A display name as it is stored: Unicode-normalized (form C), and an empty one is no name.</summary>
+    public static string? StoredDisplayName(string? value) => string.IsNullOrEmpty(value) ? null : value.Normalize();
+
     /// <summary>Well-formed Unicode (no lone surrogates, no U+FFFD left by a broken encoding), no control characters, at most <paramref name="max"/> characters.</summary>
     public bool Text(string field, string value, int max, bool allowControl = false)
     {

@@ -59,6 +59,11 @@ public static class AccountsApi
             .WithSummary("End one of the signed-in user's sessions (the current one too, which also ends its access token).");
         group.MapDelete("/sessions", (Delegate)EndAllSessionsAsync)
             .WithSummary("Sign out everywhere: end every session of the signed-in user and stop all their access tokens.");
+        group.MapGet("/profile", (Delegate)GetProfileAsync)
+            .WithSummary("The signed-in user's profile: id, email, whether it is verified, display name, when the account was made, roles.");
+        group.MapPatch("/profile", UpdateProfileAsync).Accepts<UpdateProfileRequest>("application/merge-patch+json", "application/json")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Change the signed-in user's display name with a JSON merge patch (null clears it); returns the profile. Sessions and tokens stay.");
         group.MapPost("/delete-account", DeleteAccountAsync).Accepts<DeleteAccountRequest>("application/json")
             .WithSummary("Delete the signed-in user's account after a password check.");
         return app;
@@ -113,6 +118,12 @@ public static class AccountsApi
 
     private static Task<Results<NoContent, ProblemHttpResult>> EndAllSessionsAsync(HttpContext http) =>
         Flow<AccountSessions>(http).EndAllAsync(AccountCall.Of(http));
+
+    private static Task<Results<Ok<UserProfileView>, ProblemHttpResult>> GetProfileAsync(HttpContext http) =>
+        Flow<Profile>(http).GetAsync(AccountCall.Of(http));
+
+    private static Task<Results<Ok<UserProfileView>, ProblemHttpResult>> UpdateProfileAsync(JsonBody<UpdateProfileRequest> body, HttpContext http) =>
+        Flow<Profile>(http).UpdateAsync(body.Value!, AccountCall.Of(http));
 
     private static Task<Results<NoContent, ProblemHttpResult>> DeleteAccountAsync(JsonBody<DeleteAccountRequest> body, HttpContext http) =>
         Flow<DeleteAccount>(http).HandleAsync(body.Value!, AccountCall.Of(http));

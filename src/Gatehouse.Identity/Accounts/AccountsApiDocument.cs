@@ -18,6 +18,7 @@ internal sealed class AccountsApiDocument : IOpenApiOperationTransformer
         "auth/confirm-email-change",
         "auth/sessions",
         "auth/sessions/{sessionId}",
+        "auth/profile",
     };
 
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)

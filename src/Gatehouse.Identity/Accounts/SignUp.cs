@@ -28,7 +28,7 @@ public sealed class SignUp(
     {
         var email = request.Email!;
         var subjectId = Guid.CreateVersion7();
-        var candidate = new GatehouseUser { Id = subjectId, UserName = email, Email = email, DisplayName = request.DisplayName?.Normalize() };
+        var candidate = new GatehouseUser { Id = subjectId, UserName = email, Email = email, DisplayName = FieldErrors.StoredDisplayName(request.DisplayName) };
 
         var problems = await passwords.ValidateNewAsync(candidate, request.Password!);
         if (problems.Count > 0)

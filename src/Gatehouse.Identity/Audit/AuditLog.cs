@@ -24,6 +24,9 @@ public static class AuditEventTypes
     public const string EmailChangeRequested = "email.change_requested";
     public const string EmailChangeFailed = "email.change_failed";
     public const string EmailChanged = "email.changed";
+
+    /// <summary>A user changed their own profile (the changed member is the reason); credentials and sessions stay.</summary>
+    public const string ProfileUpdated = "profile.updated";
     public const string RefreshSucceeded = "refresh.succeeded";
     public const string RefreshFailed = "refresh.failed";
     public const string RefreshReuse = "refresh.reuse";

@@ -29,6 +29,7 @@ public static class AccountsExtensions
         services.AddScoped<SessionRevocation>();
         services.AddScoped<Sessions.UserSessions>();
         services.AddScoped<AccountSessions>();
+        services.AddScoped<Profile>();
         services.AddSingleton<AccountFlowStore>();
 
         services.AddScoped<SignUp>();

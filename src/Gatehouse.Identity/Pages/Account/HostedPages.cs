@@ -42,7 +42,7 @@ public static class AccountErrorMessages
     {
         AccountErrors.InvalidRequest, AccountErrors.InvalidCredentials, AccountErrors.AccountLocked, AccountErrors.WeakPassword,
         AccountErrors.InvalidFlow, AccountErrors.InvalidCode, AccountErrors.CodeExpired, AccountErrors.CodeAttemptsExceeded,
-        AccountErrors.EmailTaken, AccountErrors.TooManyRequests,
+        AccountErrors.EmailTaken, AccountErrors.TooManyRequests, AccountErrors.ConcurrentChange,
     }.ToDictionary(error => error.Code, StringComparer.Ordinal);
 
     public static AccountError Find(string? code) =>
@@ -58,6 +58,7 @@ public static class AccountErrorMessages
         "code_expired" => "That code no longer works: it expired, was used, or a newer one was sent. Ask for a new code.",
         "code_attempts_exceeded" => "There were too many wrong codes. Ask for a new code.",
         "email_taken" => "An account with this email address exists already. Sign in, or reset its password.",
+        "concurrent_change" => "Your account was changed elsewhere at the same moment, so nothing was saved. Please try again.",
         "too_many_requests" => "There were too many attempts. Wait a minute, then try again.",
         _ => "Something in the form is not right. Check it and try again.",
     };

@@ -251,6 +251,12 @@ public sealed class UserGrantCheck(
         // Roles are read again at every refresh: a role given or taken shows in the next access token.
         principal.SetClaims(Claims.Role, [.. roles]);
         principal.SetDestinations(principal.GetDestinations().SetItem(Claims.Role, [Destinations.AccessToken]));
+
+        // So is the display name: a name the user changed in their profile shows in the next tokens.
+        if (principal.HasScope(Scopes.Profile))
+        {
+            principal.SetClaim(Claims.Name, user.DisplayName ?? user.UserName);
+        }
     }
 
     private async Task RevokeFamilyAsync(string? authorizationId, CancellationToken cancellationToken)

@@ -20,7 +20,7 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
             new[]
             {
                 "/auth/change-email", "/auth/confirm-email", "/auth/confirm-email-change", "/auth/confirm-reset", "/auth/delete-account",
-                "/auth/logout", "/auth/refresh-tokens", "/auth/reset-password", "/auth/send-code", "/auth/sessions",
+                "/auth/logout", "/auth/profile", "/auth/refresh-tokens", "/auth/reset-password", "/auth/send-code", "/auth/sessions",
                 "/auth/sessions/{sessionId}", "/auth/sign-in", "/auth/sign-up", "/auth/update-password",
             },
             paths);
@@ -55,6 +55,19 @@ public sealed class AccountsApiDocumentTests(GatehouseFixture fixture) : IClassF
         Assert.True(sessions.TryGetProperty("delete", out _));
         var endOne = document.GetProperty("paths").GetProperty("/auth/sessions/{sessionId}").GetProperty("delete");
         Assert.Contains("Authorization", endOne.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+
+        var profile = document.GetProperty("paths").GetProperty("/auth/profile");
+        foreach (var operation in new[] { profile.GetProperty("get"), profile.GetProperty("patch") })
+        {
+            Assert.Contains("Authorization", operation.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+            Assert.True(operation.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
+            Assert.True(operation.GetProperty("responses").TryGetProperty("401", out _));
+        }
+
+        var patchContent = profile.GetProperty("patch").GetProperty("requestBody").GetProperty("content");
+        Assert.True(patchContent.TryGetProperty("application/merge-patch+json", out _));
+        Assert.True(patchContent.TryGetProperty("application/json", out _));
+        Assert.True(profile.GetProperty("patch").GetProperty("responses").TryGetProperty("409", out _));
     }
 
     [Fact]

@@ -255,22 +255,9 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
     [Fact]
     public async Task ChangeEmail_WithoutJavaScript_MovesTheAccountWithTheCodeFromTheNewAddress_AndEndsEveryOtherSession()
     {
-        var email = AccountApi.NewEmail();
         var newEmail = AccountApi.NewEmail();
-        var user = await AccountApi.CreateUserAsync(session.App, email, Password);
-        using var http = new HttpClient { BaseAddress = session.BaseAddress };
-        var api = new AccountApi(http);
-        var apiPair = await api.SignInAsync(email, Password);
-        await using var other = await session.OpenAsync();
-        await SignInAsync(other.Page, email, Password);
-        await using var context = await session.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = session.BaseAddress.ToString(),
-            JavaScriptEnabled = false,
-        });
-        context.SetDefaultTimeout(60_000);
-        var page = await context.NewPageAsync();
-        await SignInAsync(page, email, Password);
+        await using var signedIn = await SignedInThreeTimesAsync();
+        var (email, user, api, apiPair, other, page) = (signedIn.Email, signedIn.User, signedIn.Api, signedIn.ApiPair, signedIn.Other, signedIn.Page);
 
         await page.GotoAsync("/Account");
         await page.GetByRole(AriaRole.Link, new() { Name = "Change email" }).ClickAsync();
@@ -297,7 +284,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         Assert.Equal(newEmail, await page.Locator("#changed-email").TextContentAsync());
         await TestMailbox.Shared.WaitForMessageAsync(email, "email address was changed");
 
-        await AssertOnlyThisBrowserIsSignedInAsync(page, newEmail, other.Page, api, apiPair);
+        await AssertOnlyThisBrowserIsSignedInAsync(page, newEmail, other, api, apiPair);
         await api.SignInAsync(newEmail, Password);
 
         var changed = Assert.Single(await AuditAsync(user.Id, AuditEventTypes.EmailChanged));
@@ -305,6 +292,50 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         Assert.False(string.IsNullOrEmpty(changed.IpAddress));
         var failures = await AuditAsync(user.Id, AuditEventTypes.CodeFailed);
         Assert.Contains(failures, entry => entry.Reason == "invalid_code" && entry.ClientId == HostedPages.ClientId);
+    }
+
+    [Fact]
+    public async Task Profile_WithoutJavaScript_ChangesTheName_ShownOnTheAccountPage_AndEveryOtherSessionStays()
+    {
+        await using var signedIn = await SignedInThreeTimesAsync();
+        var (email, user, api, apiPair, other, page) = (signedIn.Email, signedIn.User, signedIn.Api, signedIn.ApiPair, signedIn.Other, signedIn.Page);
+
+        await page.GotoAsync("/Account");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Your profile" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Your profile" }).WaitForAsync();
+        Assert.Equal(email, await page.Locator("#profile-email").TextContentAsync());
+        Assert.Equal("/Account/ChangeEmail", await page.GetByRole(AriaRole.Link, new() { Name = "Change email" }).GetAttributeAsync("href"));
+
+        await page.GetByLabel("Name").FillAsync("Ada\u0378");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
+        await page.Locator("#DisplayName-error").WaitForAsync();
+        Assert.Equal("Name contains characters that Unicode has not assigned.", await page.Locator("#DisplayName-error").TextContentAsync());
+        Assert.Equal("true", await page.GetByLabel("Name").GetAttributeAsync("aria-invalid"));
+        Assert.Null((await FindUserByIdAsync(user.Id)).DisplayName);
+
+        await page.GetByLabel("Name").FillAsync("  Ada Lovelace ");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
+        await page.GetByText("Your profile has been saved.").WaitForAsync();
+        Assert.Equal("Ada Lovelace", await page.GetByLabel("Name").InputValueAsync());
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to your account" }).ClickAsync();
+        await page.UntilUrlAsync(url => url.AbsolutePath == "/Account");
+        Assert.Contains("(Ada Lovelace)", await page.Locator("p.lead").TextContentAsync());
+        await other.GotoAsync("/Account");
+        Assert.Contains("(Ada Lovelace)", await other.Locator("p.lead").TextContentAsync());
+        Assert.True(await api.Http.IsActiveAsync(apiPair.AccessToken));
+        await api.RefreshAsync(apiPair.RefreshToken);
+        var updated = Assert.Single(await AuditAsync(user.Id, AuditEventTypes.ProfileUpdated));
+        Assert.Equal(HostedPages.ClientId, updated.ClientId);
+        Assert.Equal(user.Id, updated.ActorUserId);
+
+        await page.GotoAsync("/Account/Profile");
+        await page.GetByLabel("Name").FillAsync("");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
+        await page.GetByText("Your profile has been saved.").WaitForAsync();
+        Assert.Null((await FindUserByIdAsync(user.Id)).DisplayName);
+        await page.GotoAsync("/Account");
+        Assert.DoesNotContain("Ada", await page.Locator("p.lead").TextContentAsync());
     }
 
     [Fact]
@@ -356,6 +387,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
     [InlineData("/Account/DeleteAccount")]
     [InlineData("/Account/ChangeEmail")]
     [InlineData("/Account/ConfirmEmailChange?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a")]
+    [InlineData("/Account/Profile")]
     public async Task SignedInPages_RefuseAPostWithoutTheAntiforgeryToken_AndAskStrangersToSignIn(string path)
     {
         var email = AccountApi.NewEmail();
@@ -370,11 +402,13 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         var response = await tab.Context.APIRequest.PostAsync(path, new()
         {
             Form = tab.Context.APIRequest.CreateFormData().Set("Password", Password).Set("CurrentPassword", Password).Set("NewPassword", NewPassword)
-                .Set("NewEmail", AccountApi.NewEmail()).Set("Code", "123456"),
+                .Set("NewEmail", AccountApi.NewEmail()).Set("Code", "123456").Set("DisplayName", "Forged"),
         });
 
         Assert.Equal(400, response.Status);
-        Assert.NotNull(await FindUserAsync(email));
+        var user = await FindUserAsync(email);
+        Assert.NotNull(user);
+        Assert.Null(user.DisplayName);
     }
 
     [Fact]
@@ -389,6 +423,7 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
             "/Account/ForgotPassword", "/Account/ResetPassword?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a",
             "/Account/ChangePassword", "/Account/DeleteAccount",
             "/Account/ChangeEmail", "/Account/ConfirmEmailChange?flow=9f1c3a52-0d5e-4b8e-a1f2-0c8f7d6e5b4a",
+            "/Account/Profile",
         };
         await SignInAsync(tab.Page, email, Password);
         await tab.Page.UntilUrlAsync(url => url.AbsolutePath == "/");
@@ -414,6 +449,43 @@ public sealed class AccountPagesTests(BrowserSession session) : IClassFixture<Br
         }
 
         Assert.Empty(tab.ConsoleErrors);
+    }
+
+    /// <summary>
+    /// A new user signed in three times: through the API, in a browser with scripts, and in the browser
+    /// <see cref="ThreeSessions.Page"/> that runs without JavaScript, where the test acts.
+    /// </summary>
+    private async Task<ThreeSessions> SignedInThreeTimesAsync()
+    {
+        var email = AccountApi.NewEmail();
+        var user = await AccountApi.CreateUserAsync(session.App, email, Password);
+        var api = new AccountApi(new HttpClient { BaseAddress = session.BaseAddress });
+        var apiPair = await api.SignInAsync(email, Password);
+        var other = await session.OpenAsync();
+        await SignInAsync(other.Page, email, Password);
+        var context = await session.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = session.BaseAddress.ToString(),
+            JavaScriptEnabled = false,
+        });
+        context.SetDefaultTimeout(60_000);
+        var page = await context.NewPageAsync();
+        await SignInAsync(page, email, Password);
+        return new ThreeSessions(email, user, api, apiPair, other.Page, page, [other, context]);
+    }
+
+    private sealed record ThreeSessions(string Email, GatehouseUser User, AccountApi Api, Pair ApiPair, IPage Other, IPage Page, IAsyncDisposable[] Owned)
+        : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var owned in Owned)
+            {
+                await owned.DisposeAsync();
+            }
+
+            Api.Http.Dispose();
+        }
     }
 
     private sealed class FieldFacts

@@ -256,6 +256,7 @@ public sealed class UserGrantCheck(
         if (principal.HasScope(Scopes.Profile))
         {
             principal.SetClaim(Claims.Name, user.DisplayName ?? user.UserName);
+            principal.SetDestinations(principal.GetDestinations().SetItem(Claims.Name, [Destinations.IdentityToken]));
         }
     }
 

@@ -300,3 +300,41 @@ public sealed class ProfileTests(GatehouseFixture fixture) : IClassFixture<Gateh
         Assert.True(added.Succeeded, string.Join("; ", added.Errors.Select(error => error.Description)));
     }
 }
+
+/// <summary>A name changed in the profile is what the next tokens and userinfo say.</summary>
+public sealed class ProfileInTokensTests(OidcFixture fixture) : IClassFixture<OidcFixture>
+{
+    private const string Password = "copper-orchard-violet-2290";
+
+    [Fact]
+    public async Task AChangedName_ShowsInTheNextIdTokenAndInUserInfo()
+    {
+        var email = AccountApi.NewEmail();
+        await AccountApi.CreateUserAsync(fixture.App, email, Password);
+        using var browser = BrowserFlow.For(fixture.App);
+        var (code, _) = await browser.GetCodeAsync(
+            browser.AuthorizeUrl(OidcFixture.WebClient, OidcFixture.WebRedirect, "openid profile offline_access"), email: email, password: Password);
+        using var redeemed = await browser.RedeemAsync(code, OidcFixture.WebClient, OidcFixture.WebRedirect, OidcFixture.WebSecret);
+        var first = await BrowserFlow.TokensAsync(redeemed);
+        Assert.Equal(email, NameIn(first.GetProperty("id_token").GetString()!));
+
+        var api = new AccountApi(fixture.App.CreateClient(), OidcFixture.WebClient, OidcFixture.WebSecret);
+        var pair = await api.SignInAsync(email, Password);
+        using (var patched = await api.SendAsync(HttpMethod.Patch, "/auth/profile", bearer: pair.AccessToken, rawJson: "{\"display_name\":\"Grace Hopper\"}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        }
+
+        using var refreshed = await browser.RefreshAsync(first.GetProperty("refresh_token").GetString()!, OidcFixture.WebClient, OidcFixture.WebSecret);
+        var next = await BrowserFlow.TokensAsync(refreshed);
+        Assert.Equal("Grace Hopper", NameIn(next.GetProperty("id_token").GetString()!));
+
+        using var userInfo = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        userInfo.Headers.Authorization = new("Bearer", next.GetProperty("access_token").GetString());
+        using var answer = await browser.Http.SendAsync(userInfo, TestContext.Current.CancellationToken);
+        Assert.Equal("Grace Hopper", (await answer.ReadJsonAsync()).GetProperty("name").GetString());
+    }
+
+    private static string? NameIn(string idToken) =>
+        new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(idToken).TryGetPayloadValue<string>("name", out var name) ? name : null;
+}

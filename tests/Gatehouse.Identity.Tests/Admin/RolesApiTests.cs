@@ -18,6 +18,32 @@ public sealed class RolesApiTests(AdminFixture fixture) : IClassFixture<AdminFix
     private static string NewRole() => "role-" + Guid.NewGuid().ToString("N")[..12];
 
     [Fact]
+    public async Task Grant_WhenAnotherRequestGrantsTheSameRoleAtTheSameMoment_Is409_AndTheRoleIsHeldOnce()
+    {
+        var race = new WhileUserIsWritten();
+        await using var node = WhileUserIsWritten.Node(fixture.App, race);
+        var admin = new AdminApi(node.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
+        var role = NewRole();
+        var user = await admin.CreateUserAsync(AccountApi.NewEmail(), Password);
+        await AdminApi.ExpectAsync(await admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+
+        race.Arm(granted => granted.Id == user, async () =>
+        {
+            await using var scope = node.Services.CreateAsyncScope();
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Gatehouse.Identity.Data.Users.GatehouseUser>>();
+            var result = await users.AddToRoleAsync((await users.FindByIdAsync(user.ToString()))!, role);
+            Assert.True(result.Succeeded);
+        });
+        using var grant = await admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}");
+
+        Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(grant, HttpStatusCode.Conflict));
+        Assert.True(race.Ran);
+        await AdminApi.ExpectAsync(await admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+        var holder = await AdminApi.ExpectAsync(await admin.GetAsync($"/admin/users/{user}"), HttpStatusCode.OK);
+        Assert.Equal([role], holder.GetProperty("roles").EnumerateArray().Select(r => r.GetString()).Where(r => r == role));
+    }
+
+    [Fact]
     public async Task CreateRole_ListsIt_WithHolderCount_AndASecondCreateIsAConflict()
     {
         var role = NewRole();

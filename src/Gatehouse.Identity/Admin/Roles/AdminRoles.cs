@@ -114,7 +114,18 @@ public sealed partial class AdminRoles(
             return TypedResults.NoContent();
         }
 
-        var added = await users.AddToRoleAsync(user, role.Name!);
+        IdentityResult added;
+        try
+        {
+            added = await users.AddToRoleAsync(user, role.Name!);
+        }
+        catch (DbUpdateException)
+        {
+            // Another request gave the same role (the link's key refused the second row) or deleted it
+            // at the same moment; nothing of this one was stored.
+            return AccountErrors.ConcurrentChange.Problem();
+        }
+
         added.EnsureStored("give the role");
 
         audit.Record(AuditEventTypes.RoleGranted, user.Id, caller.ClientId, caller.IpAddress, role.Name, caller.ActorUserId);

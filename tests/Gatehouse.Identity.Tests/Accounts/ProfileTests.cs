@@ -103,6 +103,29 @@ public sealed class ProfileTests(GatehouseFixture fixture) : IClassFixture<Gateh
     }
 
     [Fact]
+    public async Task Patch_WhenAnotherRequestChangesTheUserAtTheSameMoment_Is409_AndStoresNothing()
+    {
+        var race = new WhileUserIsWritten();
+        await using var node = WhileUserIsWritten.Node(fixture.App, race);
+        var api = new AccountApi(node.CreateClient());
+        var email = AccountApi.NewEmail();
+        var user = await AccountApi.CreateUserAsync(node, email, Password);
+        var pair = await api.SignInAsync(email, Password);
+
+        race.Arm(written => written.Id == user.Id, () => WhileUserIsWritten.ChangeElsewhereAsync(node, user.Id));
+        using var response = await api.SendAsync(HttpMethod.Patch, "/auth/profile", bearer: pair.AccessToken, rawJson: "{\"display_name\":\"Mine\"}");
+
+        Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(response, HttpStatusCode.Conflict));
+        Assert.True(race.Ran);
+        Assert.Equal("Renamed meanwhile", (await StoredAsync(user.Id)).DisplayName);
+        Assert.Empty(await AccountApi.AuditAsync(node, user.Id, AuditEventTypes.ProfileUpdated));
+
+        // Tried again, the change holds.
+        using var again = await api.SendAsync(HttpMethod.Patch, "/auth/profile", bearer: pair.AccessToken, rawJson: "{\"display_name\":\"Mine\"}");
+        Assert.Equal("Mine", (await OkAsync(again)).GetProperty("display_name").GetString());
+    }
+
+    [Fact]
     public async Task Email_IsRefused_WithThePlaceWhereItIsChanged()
     {
         var (user, pair) = await SignedInUserAsync();

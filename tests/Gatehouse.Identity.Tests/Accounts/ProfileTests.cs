@@ -107,12 +107,9 @@ public sealed class ProfileTests(GatehouseFixture fixture) : IClassFixture<Gateh
     {
         var race = new WhileUserIsWritten();
         await using var node = WhileUserIsWritten.Node(fixture.App, race);
-        var api = new AccountApi(node.CreateClient());
-        var email = AccountApi.NewEmail();
-        var user = await AccountApi.CreateUserAsync(node, email, Password);
-        var pair = await api.SignInAsync(email, Password);
+        var (api, user, pair) = await WhileUserIsWritten.SignedInUserAsync(node, Password);
 
-        race.Arm(written => written.Id == user.Id, () => WhileUserIsWritten.ChangeElsewhereAsync(node, user.Id));
+        race.ArmChangeElsewhere(node, user.Id);
         using var response = await api.SendAsync(HttpMethod.Patch, "/auth/profile", bearer: pair.AccessToken, rawJson: "{\"display_name\":\"Mine\"}");
 
         Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(response, HttpStatusCode.Conflict));

@@ -51,27 +51,24 @@ public sealed class UpdatePasswordTests(GatehouseFixture fixture) : IClassFixtur
     {
         var race = new WhileUserIsWritten();
         await using var node = WhileUserIsWritten.Node(fixture.App, race);
-        var api = new AccountApi(node.CreateClient());
-        var email = AccountApi.NewEmail();
-        var user = await AccountApi.CreateUserAsync(node, email, Password);
-        var pair = await api.SignInAsync(email, Password);
+        var (api, user, pair) = await WhileUserIsWritten.SignedInUserAsync(node, Password);
 
-        race.Arm(changing => changing.Id == user.Id, () => WhileUserIsWritten.ChangeElsewhereAsync(node, user.Id));
+        race.ArmChangeElsewhere(node, user.Id);
         using var response = await api.SendAsync(HttpMethod.Patch, "/auth/update-password",
             new { current_password = Password, new_password = NewPassword }, pair.AccessToken);
 
         Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(response, HttpStatusCode.Conflict));
         Assert.True(race.Ran);
         Assert.True(await api.Http.IsActiveAsync(pair.AccessToken));
-        using var newPassword = await api.PostAsync("/auth/sign-in", new { email, password = NewPassword });
+        using var newPassword = await api.PostAsync("/auth/sign-in", new { email = user.Email, password = NewPassword });
         Assert.Equal(HttpStatusCode.Unauthorized, newPassword.StatusCode);
-        await api.SignInAsync(email, Password);
+        await api.SignInAsync(user.Email!, Password);
 
         // Nothing is in the way of trying again.
         using var again = await api.SendAsync(HttpMethod.Patch, "/auth/update-password",
             new { current_password = Password, new_password = NewPassword }, pair.AccessToken);
         await AccountApi.ReadPairAsync(again);
-        await api.SignInAsync(email, NewPassword);
+        await api.SignInAsync(user.Email!, NewPassword);
     }
 
     [Fact]

@@ -42,6 +42,19 @@ internal sealed class WhileUserIsWritten : IUserValidator<GatehouseUser>
     public static WebApplicationFactory<Program> Node(WebApplicationFactory<Program> app, WhileUserIsWritten race) =>
         app.WithWebHostBuilder(host => host.ConfigureTestServices(services => services.AddSingleton<IUserValidator<GatehouseUser>>(race)));
 
+    /// <summary>Arms the race with <see cref="ChangeElsewhereAsync"/>: another request renames the user while it is written.</summary>
+    public void ArmChangeElsewhere(WebApplicationFactory<Program> node, Guid userId) =>
+        Arm(user => user.Id == userId, () => ChangeElsewhereAsync(node, userId));
+
+    /// <summary>A new user signed in through the account API of <paramref name="node"/>, with that API.</summary>
+    public static async Task<(AccountApi Api, GatehouseUser User, Pair Pair)> SignedInUserAsync(WebApplicationFactory<Program> node, string password)
+    {
+        var api = new AccountApi(node.CreateClient());
+        var email = AccountApi.NewEmail();
+        var user = await AccountApi.CreateUserAsync(node, email, password);
+        return (api, user, await api.SignInAsync(email, password));
+    }
+
     /// <summary>
     /// Another request's change to the same user that ends no session: a new display name, which moves the
     /// row's concurrency stamp all the same.

@@ -17,6 +17,7 @@ public sealed class UsersBadInputTests(AdminFixture fixture) : IClassFixture<Adm
     [InlineData("{}", "email")]
     [InlineData("{\"email\":\"ok@example.com\",\"email_confirmed\":\"yes\"}", "email_confirmed")]
     [InlineData("{\"email\":\"ok@example.com\",\"display_name\":\"bell\\u0007\"}", "display_name")]
+    [InlineData("{\"email\":\"ok@example.com\",\"display_name\":\"unassigned \\u0378\"}", "display_name")]
     [InlineData("{\"email\":\"ok@example.com\",\"password\":\"\"}", "password")]
     [InlineData("{\"email\":\"ok@example.com\",\"is_admin\":true}", "is_admin")]
     [InlineData("{\"email\":\"ok@example.com\",\"email\":\"other@example.com\"}", "email")]
@@ -52,6 +53,7 @@ public sealed class UsersBadInputTests(AdminFixture fixture) : IClassFixture<Adm
     [InlineData("{\"status\":1}", "status")]
     [InlineData("{\"email\":\"nope\"}", "email")]
     [InlineData("{\"display_name\":\"" + "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789x" + "\"}", "display_name")]
+    [InlineData("{\"display_name\":\"unassigned \\u0378\"}", "display_name")]
     public async Task PatchUser_WithABadBody_IsA400NamingTheField_AndChangesNothing(string json, string field)
     {
         var email = AccountApi.NewEmail();

@@ -96,7 +96,7 @@ public sealed class AdminUsers(
             UserName = email,
             Email = email,
             EmailConfirmed = request.EmailConfirmed ?? false,
-            DisplayName = string.IsNullOrEmpty(request.DisplayName) ? null : request.DisplayName.Normalize(),
+            DisplayName = FieldErrors.StoredDisplayName(request.DisplayName),
             LockoutEnabled = true,
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
@@ -166,7 +166,7 @@ public sealed class AdminUsers(
 
         if (request.DisplayName is { } name)
         {
-            user.DisplayName = name.Length == 0 ? null : name.Normalize();
+            user.DisplayName = FieldErrors.StoredDisplayName(name);
             changed.Add("display_name");
         }
 

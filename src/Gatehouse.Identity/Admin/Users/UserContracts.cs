@@ -77,7 +77,7 @@ public sealed record CreateUserRequest(
         errors.Email("email", Email);
         if (DisplayName is not null)
         {
-            errors.Text("display_name", DisplayName, FieldErrors.MaxDisplayNameLength);
+            errors.DisplayName("display_name", DisplayName);
         }
 
         if (Password is not null)
@@ -112,7 +112,7 @@ public sealed record UpdateUserRequest(
 
         if (DisplayName is { Length: > 0 })
         {
-            errors.Text("display_name", DisplayName, FieldErrors.MaxDisplayNameLength);
+            errors.DisplayName("display_name", DisplayName);
         }
 
         if (Status is not null && Status is not (UserStatuses.Active or UserStatuses.Banned))

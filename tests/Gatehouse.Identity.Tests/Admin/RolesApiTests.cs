@@ -44,6 +44,27 @@ public sealed class RolesApiTests(AdminFixture fixture) : IClassFixture<AdminFix
     }
 
     [Fact]
+    public async Task Remove_WhenAnotherRequestChangesTheUserAtTheSameMoment_Is409_AndTheRoleStays()
+    {
+        var race = new WhileUserIsWritten();
+        await using var node = WhileUserIsWritten.Node(fixture.App, race);
+        var admin = new AdminApi(node.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
+        var role = NewRole();
+        var user = await admin.CreateUserAsync(AccountApi.NewEmail(), Password);
+        await AdminApi.ExpectAsync(await admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
+        await AdminApi.ExpectAsync(await admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+
+        race.ArmChangeElsewhere(node, user);
+        using var remove = await admin.DeleteAsync($"/admin/users/{user}/roles/{role}");
+
+        Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(remove, HttpStatusCode.Conflict));
+        Assert.True(race.Ran);
+        var holder = await AdminApi.ExpectAsync(await admin.GetAsync($"/admin/users/{user}"), HttpStatusCode.OK);
+        Assert.Contains(role, holder.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        await AdminApi.ExpectAsync(await admin.DeleteAsync($"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
+    }
+
+    [Fact]
     public async Task CreateRole_ListsIt_WithHolderCount_AndASecondCreateIsAConflict()
     {
         var role = NewRole();

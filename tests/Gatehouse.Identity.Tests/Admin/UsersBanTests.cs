@@ -58,7 +58,7 @@ public sealed class UsersBanTests(AdminFixture fixture) : IClassFixture<AdminFix
         var id = await admin.CreateUserAsync(email, Password);
         var pair = await accounts.SignInAsync(email, Password);
 
-        race.Arm(user => user.Id == id, () => WhileUserIsWritten.ChangeElsewhereAsync(node, id));
+        race.ArmChangeElsewhere(node, id);
         using var ban = await admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" });
 
         Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(ban, HttpStatusCode.Conflict));
@@ -72,6 +72,33 @@ public sealed class UsersBanTests(AdminFixture fixture) : IClassFixture<AdminFix
         // Tried again, the ban holds.
         await AdminApi.ExpectAsync(await admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
         Assert.False(await accounts.Http.IsActiveAsync(pair.AccessToken));
+    }
+
+    [Fact]
+    public async Task Unban_WhenAnotherRequestChangesTheUserAtTheSameMoment_Is409_AndTheBanStays()
+    {
+        var race = new WhileUserIsWritten();
+        await using var node = WhileUserIsWritten.Node(fixture.App, race);
+        var admin = new AdminApi(node.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
+        var accounts = new AccountApi(node.CreateClient());
+        var email = AccountApi.NewEmail();
+        var id = await admin.CreateUserAsync(email, Password);
+        await AdminApi.ExpectAsync(await admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
+
+        race.ArmChangeElsewhere(node, id);
+        using var unban = await admin.PostAsync($"/admin/users/{id}/unban");
+
+        Assert.Equal("concurrent_change", await AccountApi.ProblemCodeAsync(unban, HttpStatusCode.Conflict));
+        Assert.True(race.Ran);
+        var user = await AdminApi.ExpectAsync(await admin.SendAsync(HttpMethod.Get, $"/admin/users/{id}"), HttpStatusCode.OK);
+        Assert.Equal("banned", user.GetProperty("status").GetString());
+        using (var signIn = await accounts.PostAsync("/auth/sign-in", new { email, password = Password }))
+        {
+            Assert.Equal("invalid_credentials", await AccountApi.ProblemCodeAsync(signIn, HttpStatusCode.Unauthorized));
+        }
+
+        await AdminApi.ExpectAsync(await admin.PostAsync($"/admin/users/{id}/unban"), HttpStatusCode.OK);
+        await accounts.SignInAsync(email, Password);
     }
 
     [Fact]

@@ -20,11 +20,9 @@ public sealed class RolesApiTests(AdminFixture fixture) : IClassFixture<AdminFix
     [Fact]
     public async Task Grant_WhenAnotherRequestGrantsTheSameRoleAtTheSameMoment_Is409_AndTheRoleIsHeldOnce()
     {
-        var race = new WhileUserIsWritten();
-        await using var node = WhileUserIsWritten.Node(fixture.App, race);
-        var admin = new AdminApi(node.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
+        await using var racing = await RacingAdminNode.StartAsync(fixture.App, Password);
+        var (node, race, admin, _, _, user) = racing;
         var role = NewRole();
-        var user = await admin.CreateUserAsync(AccountApi.NewEmail(), Password);
         await AdminApi.ExpectAsync(await admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
 
         race.Arm(granted => granted.Id == user, async () =>
@@ -46,11 +44,9 @@ public sealed class RolesApiTests(AdminFixture fixture) : IClassFixture<AdminFix
     [Fact]
     public async Task Remove_WhenAnotherRequestChangesTheUserAtTheSameMoment_Is409_AndTheRoleStays()
     {
-        var race = new WhileUserIsWritten();
-        await using var node = WhileUserIsWritten.Node(fixture.App, race);
-        var admin = new AdminApi(node.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
+        await using var racing = await RacingAdminNode.StartAsync(fixture.App, Password);
+        var (node, race, admin, _, _, user) = racing;
         var role = NewRole();
-        var user = await admin.CreateUserAsync(AccountApi.NewEmail(), Password);
         await AdminApi.ExpectAsync(await admin.PostAsync("/admin/roles", new { name = role }), HttpStatusCode.Created);
         await AdminApi.ExpectAsync(await admin.SendAsync(HttpMethod.Put, $"/admin/users/{user}/roles/{role}"), HttpStatusCode.NoContent);
 

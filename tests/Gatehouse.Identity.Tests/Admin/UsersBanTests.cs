@@ -50,12 +50,8 @@ public sealed class UsersBanTests(AdminFixture fixture) : IClassFixture<AdminFix
     [Fact]
     public async Task Ban_WhenAnotherRequestChangesTheUserAtTheSameMoment_Is409_AndBansNothing()
     {
-        var race = new WhileUserIsWritten();
-        await using var node = WhileUserIsWritten.Node(fixture.App, race);
-        var admin = new AdminApi(node.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
-        var accounts = new AccountApi(node.CreateClient());
-        var email = AccountApi.NewEmail();
-        var id = await admin.CreateUserAsync(email, Password);
+        await using var racing = await RacingAdminNode.StartAsync(fixture.App, Password);
+        var (node, race, admin, accounts, email, id) = racing;
         var pair = await accounts.SignInAsync(email, Password);
 
         race.ArmChangeElsewhere(node, id);
@@ -77,12 +73,8 @@ public sealed class UsersBanTests(AdminFixture fixture) : IClassFixture<AdminFix
     [Fact]
     public async Task Unban_WhenAnotherRequestChangesTheUserAtTheSameMoment_Is409_AndTheBanStays()
     {
-        var race = new WhileUserIsWritten();
-        await using var node = WhileUserIsWritten.Node(fixture.App, race);
-        var admin = new AdminApi(node.CreateClient(), AdminFixture.UsersAdmin, AdminFixture.UsersAdminSecret);
-        var accounts = new AccountApi(node.CreateClient());
-        var email = AccountApi.NewEmail();
-        var id = await admin.CreateUserAsync(email, Password);
+        await using var racing = await RacingAdminNode.StartAsync(fixture.App, Password);
+        var (node, race, admin, accounts, email, id) = racing;
         await AdminApi.ExpectAsync(await admin.PostAsync($"/admin/users/{id}/ban", new { reason = "fraud" }), HttpStatusCode.OK);
 
         race.ArmChangeElsewhere(node, id);

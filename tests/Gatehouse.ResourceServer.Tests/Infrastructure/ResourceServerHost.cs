@@ -72,5 +72,15 @@ public sealed class ResourceServerHost : IAsyncDisposable
         return await Client.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
+    /// <summary>
+    /// Waits until the service's revocation feed reader has been answered once (its health turns from
+    /// degraded to healthy), so that what a test times afterwards is propagation, not the reader's start.
+    /// </summary>
+    public Task<TimeSpan> FeedConnectedAsync() => Eventually.HoldsAsync(async () =>
+    {
+        using var health = await GetAsync("/health", null);
+        return await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken) == "Healthy";
+    }, "the revocation feed reader is connected", TimeSpan.FromSeconds(60));
+
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }

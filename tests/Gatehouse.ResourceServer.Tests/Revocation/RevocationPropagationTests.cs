@@ -24,6 +24,8 @@ public sealed class RevocationPropagationTests : IAsyncLifetime
         _identity = await IdentityNode.StartAsync();
         _first = await _identity.StartServiceAsync();
         _second = await _identity.StartServiceAsync(redis: RedisAvailable);
+        await _first.FeedConnectedAsync();
+        await _second.FeedConnectedAsync();
     }
 
     [Fact]

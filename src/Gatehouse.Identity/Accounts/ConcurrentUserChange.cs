@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 
 namespace Gatehouse.Identity.Accounts;
@@ -35,6 +36,21 @@ public static class IdentityResultChecks
         }
 
         throw new InvalidOperationException($"Could not {action}: " + string.Join("; ", result.Errors.Select(error => error.Description)));
+    }
+
+    /// <summary>
+    /// For flows that answer with a problem rather than throw: null when the change was stored, the 409
+    /// <c>concurrent_change</c> problem when another request changed the user first; any other failure throws.
+    /// </summary>
+    public static ProblemHttpResult? StoredOrConflict(this IdentityResult result, string action)
+    {
+        if (result.IsConcurrencyFailure())
+        {
+            return AccountErrors.ConcurrentChange.Problem();
+        }
+
+        result.EnsureStored(action);
+        return null;
     }
 }
 

@@ -54,12 +54,10 @@ public sealed class ConfirmReset(
         user.PasswordHash = users.PasswordHasher.HashPassword(user, request.NewPassword!);
         user.CredentialVersion++;
         var updated = await users.UpdateSecurityStampAsync(user);
-        if (updated.IsConcurrencyFailure())
+        if (updated.StoredOrConflict("store the new password") is { } conflict)
         {
-            return AccountErrors.ConcurrentChange.Problem();
+            return conflict;
         }
-
-        updated.EnsureStored("store the new password");
 
         await flows.SaveAsync(flow with { State = FlowState.Completed }, call.CancellationToken);
         await lockout.RecordSuccessAsync(user, call.CancellationToken);

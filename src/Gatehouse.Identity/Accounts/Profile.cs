@@ -103,12 +103,10 @@ public sealed class Profile(SignedInUsers signedIn, UserManager<GatehouseUser> u
 
         user.DisplayName = displayName;
         var saved = await users.UpdateAsync(user);
-        if (saved.IsConcurrencyFailure())
+        if (saved.StoredOrConflict("update the profile") is { } conflict)
         {
-            return AccountErrors.ConcurrentChange.Problem();
+            return conflict;
         }
-
-        saved.EnsureStored("update the profile");
         audit.Record(AuditEventTypes.ProfileUpdated, user.Id, call.ClientId, call.IpAddress, "display_name", actorUserId: user.Id);
         return null;
     }

@@ -86,9 +86,10 @@ public sealed partial class AuthorityMetadata
                 _lastUnknownKeyRead = now;
             }
 
+            // ReadAsync yields before its first read, so the task is recorded here before it can finish;
+            // it clears the record itself before completing, so no caller ever joins a finished read.
             var refresh = ReadAsync(cancellationToken);
             _refreshing = refresh;
-            _ = refresh.ContinueWith(_ => { lock (_gate) { _refreshing = null; } }, TaskScheduler.Default);
             return refresh;
         }
     }
@@ -148,6 +149,16 @@ public sealed partial class AuthorityMetadata
             LogReadFailed(_logger, _options.Authority!, exception.Message);
             Interlocked.Exchange(ref _lastFailure, _time.GetTimestamp());
             return null;
+        }
+        finally
+        {
+            // Before the task completes: a token with a key id this read did not see must start a new read,
+            // not join this one (clearing it later, from a continuation, left a window in which requests
+            // for a just-published key got the finished read's old keys and were refused).
+            lock (_gate)
+            {
+                _refreshing = null;
+            }
         }
     }
 

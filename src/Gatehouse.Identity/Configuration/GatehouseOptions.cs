@@ -174,6 +174,15 @@ public sealed class TokenOptions
     /// tokens). It switches itself off when OpenIddict has handlers it does not know.
     /// </summary>
     public bool ClientCredentialsFastPath { get; set; } = true;
+
+    public const string AccountTokensFastPathKey = "Gatehouse:Tokens:AccountTokensFastPath";
+
+    /// <summary>
+    /// Write the account API's access tokens directly instead of through OpenIddict's token-generation
+    /// events (the same token, claim by claim). It switches itself off when OpenIddict is configured in
+    /// a way it does not reproduce; independent of <see cref="ClientCredentialsFastPath"/>.
+    /// </summary>
+    public bool AccountTokensFastPath { get; set; } = true;
 }
 
 public static class SigningAlgorithms

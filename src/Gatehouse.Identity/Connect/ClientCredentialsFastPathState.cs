@@ -95,79 +95,25 @@ public sealed partial class ClientCredentialsFastPathState(
     IOptionsMonitor<OpenIddictServerOptions> server,
     IOptionsMonitor<OpenIddictServerAspNetCoreOptions> aspNetCore,
     ILogger<ClientCredentialsFastPathState> logger)
+    : TokenPathDecision<ClientCredentialsFastPathSettings>(
+        () => LogActive(logger),
+        () => LogSwitchedOff(logger, TokenOptions.ClientCredentialsFastPathKey),
+        reasons => LogDisabled(logger, reasons))
 {
-    private readonly Lock _gate = new();
-    private Evaluation? _evaluation;
+    protected override string SwitchKey => TokenOptions.ClientCredentialsFastPathKey;
 
-    /// <summary>The fast path's settings, or null when it is switched off or cannot run.</summary>
-    public ClientCredentialsFastPathSettings? Settings => (_evaluation ?? Evaluate()).Settings;
+    protected override bool IsSwitchedOn => gatehouse.Value.Tokens.ClientCredentialsFastPath;
 
-    /// <summary>Why the fast path does not run (empty when it does).</summary>
-    public IReadOnlyList<string> Reasons => (_evaluation ?? Evaluate()).Reasons;
-
-    public bool IsActive => Settings is not null;
-
-    /// <summary>Decide again on next use: the server's options were rebuilt (a new signing key).</summary>
-    public void Reset()
+    protected override ClientCredentialsFastPathSettings? Check(List<string> reasons)
     {
-        lock (_gate)
-        {
-            _evaluation = null;
-        }
-    }
-
-    private Evaluation Evaluate()
-    {
-        lock (_gate)
-        {
-            if (_evaluation is null)
-            {
-                _evaluation = Check();
-                if (_evaluation.Settings is not null)
-                {
-                    LogActive(logger);
-                }
-                else if (!gatehouse.Value.Tokens.ClientCredentialsFastPath)
-                {
-                    LogSwitchedOff(logger, TokenOptions.ClientCredentialsFastPathKey);
-                }
-                else
-                {
-                    LogDisabled(logger, string.Join("; ", _evaluation.Reasons));
-                }
-            }
-
-            return _evaluation;
-        }
-    }
-
-    private Evaluation Check()
-    {
-        if (!gatehouse.Value.Tokens.ClientCredentialsFastPath)
-        {
-            return new Evaluation(null, [$"{TokenOptions.ClientCredentialsFastPathKey} is false"]);
-        }
-
         var options = server.CurrentValue;
         var host = aspNetCore.CurrentValue;
-        var reasons = new List<string>();
 
-        reasons.AddRange(KnownTokenRequestHandlers.Unknown(options).Select(handler =>
-            $"the OpenIddict handler {handler.ServiceDescriptor.ServiceType.FullName} ({handler.ContextType.Name}) is not known to it"));
+        reasons.AddRange(KnownTokenRequestHandlers.Unknown(options).Select(NotKnown));
 
         if (!options.GrantTypes.Contains(GrantTypes.ClientCredentials))
         {
             reasons.Add("the client-credentials grant is not enabled");
-        }
-
-        if (!options.DisableAccessTokenEncryption || options.UseReferenceAccessTokens || options.UseClientCertificateBoundAccessTokens)
-        {
-            reasons.Add("access tokens are not plain signed JWTs (encrypted, reference or certificate-bound)");
-        }
-
-        if (options.EnableDegradedMode)
-        {
-            reasons.Add("OpenIddict runs in degraded mode");
         }
 
         if (host.EnableTokenEndpointPassthrough)
@@ -190,18 +136,13 @@ public sealed partial class ClientCredentialsFastPathState(
             reasons.Add("the token endpoint has no relative address");
         }
 
-        var writer = options.SigningCredentials.Count > 0 ? AccessTokenWriter.TryCreate(options.SigningCredentials[0]) : null;
-        if (writer is null)
-        {
-            reasons.Add("the active signing key is not an ES256 or RS256 key");
-        }
-
+        var writer = AccessTokenWriter.ForServer(options, reasons);
         if (reasons.Count > 0)
         {
-            return new Evaluation(null, reasons);
+            return null;
         }
 
-        return new Evaluation(new ClientCredentialsFastPathSettings(
+        return new ClientCredentialsFastPathSettings(
             paths,
             options.Issuer?.AbsoluteUri,
             !host.DisableTransportSecurityRequirement,
@@ -212,10 +153,8 @@ public sealed partial class ClientCredentialsFastPathState(
             options.Scopes.ToFrozenSet(StringComparer.Ordinal),
             options.Resources.ToFrozenSet(),
             writer!,
-            options.TimeProvider ?? TimeProvider.System), []);
+            options.TimeProvider ?? TimeProvider.System);
     }
-
-    private sealed record Evaluation(ClientCredentialsFastPathSettings? Settings, IReadOnlyList<string> Reasons);
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "The client-credentials fast path is active")]
     private static partial void LogActive(ILogger logger);
@@ -225,16 +164,4 @@ public sealed partial class ClientCredentialsFastPathState(
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "The client-credentials fast path is disabled, every token request takes the full OpenIddict pipeline: {Reasons}")]
     private static partial void LogDisabled(ILogger logger, string reasons);
-}
-
-/// <summary>Decides (and logs) whether the fast path runs when the service starts, not on the first request.</summary>
-internal sealed class ClientCredentialsFastPathStartup(ClientCredentialsFastPathState state) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _ = state.IsActive;
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Gatehouse.Identity.Accounts;
 using Gatehouse.Identity.Audit;
 using Gatehouse.Identity.Configuration;
+using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Tokens;
 using Microsoft.AspNetCore.HttpOverrides;
 using Scalar.AspNetCore;
@@ -19,6 +20,9 @@ public static class AccountsExtensions
     {
         services.AddScoped<AccountClients>();
         services.AddScoped<UserAccessTokens>();
+        services.AddSingleton<AccountTokensFastPathState>();
+        services.AddHostedService<DecideAtStartup<AccountTokensFastPathSettings>>(provider =>
+            new(provider.GetRequiredService<AccountTokensFastPathState>()));
         services.AddScoped<RefreshTokenFamilies>();
         services.AddScoped<TokenPairs>();
         services.AddScoped<SignedInUsers>();

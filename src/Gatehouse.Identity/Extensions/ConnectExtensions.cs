@@ -28,7 +28,8 @@ internal static class ConnectExtensions
         services.AddSingleton<SessionRevocations>();
         services.AddSingleton<CredentialUseCounter>();
         services.AddHostedService(provider => provider.GetRequiredService<CredentialUseCounter>());
-        services.AddHostedService<ClientCredentialsFastPathStartup>();
+        services.AddHostedService<DecideAtStartup<ClientCredentialsFastPathSettings>>(provider =>
+            new(provider.GetRequiredService<ClientCredentialsFastPathState>()));
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeyRingOptionsSetup>();
 
         services.AddOpenIddict()

@@ -1,6 +1,7 @@
 using Gatehouse.Identity.Configuration;
 using Gatehouse.Identity.Connect;
 using Gatehouse.Identity.Data;
+using Gatehouse.Identity.Tokens;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using OpenIddict.Validation;
@@ -17,7 +18,8 @@ public interface ISigningKeyChanges
 /// <summary>
 /// Makes this node use the keys in the database: reloads <see cref="ServerKeyRing"/> and has OpenIddict
 /// build its server and validation options again (they copy the keys when built), so the JWKS, new
-/// tokens and token validation all follow; the client-credentials fast path picks up the new key too.
+/// tokens and token validation all follow; the client-credentials fast path and the account API's
+/// directly written tokens pick up the new key too.
 /// </summary>
 public sealed partial class SigningKeyReload(
     IServiceScopeFactory scopes,
@@ -25,6 +27,7 @@ public sealed partial class SigningKeyReload(
     IOptionsMonitorCache<OpenIddictServerOptions> serverOptions,
     IOptionsMonitorCache<OpenIddictValidationOptions> validationOptions,
     ClientCredentialsFastPathState fastPath,
+    AccountTokensFastPathState accountTokens,
     ILogger<SigningKeyReload> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -43,6 +46,7 @@ public sealed partial class SigningKeyReload(
             serverOptions.TryRemove(Options.DefaultName);
             validationOptions.TryRemove(Options.DefaultName);
             fastPath.Reset();
+            accountTokens.Reset();
             LogReloaded(logger, ring.SigningKeys[0].KeyId);
         }
         finally

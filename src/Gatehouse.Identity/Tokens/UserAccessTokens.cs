@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Gatehouse.Identity.Accounts;
+using Gatehouse.Identity.Connect;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
@@ -15,32 +16,55 @@ public sealed record IssuedAccessToken(string Token, DateTimeOffset ExpiresAt);
 public sealed record VerifiedAccessToken(Guid UserId, string ClientId, Guid? SessionId, string TokenId, DateTimeOffset ExpiresAt);
 
 /// <summary>
-/// Access tokens for users of the account API, produced and checked by OpenIddict's own token
-/// pipeline: the same keys, issuer, <c>typ at+jwt</c> and claims as the tokens of <c>/connect/token</c>,
-/// so introspection, the <c>jti</c> denylist and subject revocation apply to them unchanged.
+/// Access tokens for users of the account API: the same keys, issuer, <c>typ at+jwt</c> and claims as
+/// the tokens of <c>/connect/token</c>, so introspection, the <c>jti</c> denylist and subject
+/// revocation apply to them unchanged. They are written directly by <see cref="AccessTokenWriter"/>
+/// whenever that gives the token OpenIddict's pipeline would give (decided by
+/// <see cref="AccountTokensFastPathState"/>, and per client: one that receives reference tokens goes
+/// to OpenIddict); otherwise, and for checking them, OpenIddict's own token pipeline runs.
 /// </summary>
 public sealed class UserAccessTokens(
     IOpenIddictServerFactory factory,
     IOpenIddictServerDispatcher dispatcher,
+    AccountTokensFastPathState fastPath,
+    ClientRegistrationCache registrations,
+    TokenMetrics metrics,
     TimeProvider time)
 {
     /// <summary>The session claim: the refresh-token family the token was issued in.</summary>
     public const string SessionClaim = "sid";
 
+    /// <param name="notBefore">A subject cut-off: when it is later than now, the token is issued at it.</param>
     public async Task<IssuedAccessToken> IssueAsync(
         Uri baseUri, Guid userId, IReadOnlyCollection<string> roles, AccountClient client, Guid sessionId, DateTimeOffset? notBefore, CancellationToken cancellationToken)
+    {
+        var issuedAt = time.GetUtcNow();
+        if (notBefore > issuedAt)
+        {
+            issuedAt = notBefore.Value;
+        }
+
+        if (fastPath.Settings is { } settings && !await ReceivesReferenceTokensAsync(client, cancellationToken))
+        {
+            var token = settings.Writer.WriteForUser(
+                settings.Issuer ?? baseUri.AbsoluteUri, issuedAt, client.AccessTokenLifetime, client.Audiences, client.Scopes,
+                client.ClientId, userId.ToString(), sessionId.ToString(), roles);
+            metrics.AccountTokenIssued(TokenMetrics.FastPath);
+            return new IssuedAccessToken(token, issuedAt + client.AccessTokenLifetime);
+        }
+
+        return await GenerateAsync(baseUri, userId, roles, client, sessionId, issuedAt, cancellationToken);
+    }
+
+    /// <summary>The token as OpenIddict's token pipeline (<see cref="GenerateTokenContext"/>) makes it.</summary>
+    internal async Task<IssuedAccessToken> GenerateAsync(
+        Uri baseUri, Guid userId, IReadOnlyCollection<string> roles, AccountClient client, Guid sessionId, DateTimeOffset issuedAt, CancellationToken cancellationToken)
     {
         var transaction = await factory.CreateTransactionAsync();
         transaction.BaseUri = baseUri;
         transaction.CancellationToken = cancellationToken;
 
-        var now = time.GetUtcNow();
-        if (notBefore > now)
-        {
-            now = notBefore.Value;
-        }
-
-        var expiresAt = now + client.AccessTokenLifetime;
+        var expiresAt = issuedAt + client.AccessTokenLifetime;
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, userId.ToString());
         identity.SetClaim(SessionClaim, sessionId.ToString());
@@ -49,7 +73,7 @@ public sealed class UserAccessTokens(
 
         var principal = new ClaimsPrincipal(identity)
             .SetTokenType(TokenTypeIdentifiers.AccessToken)
-            .SetCreationDate(now)
+            .SetCreationDate(issuedAt)
             .SetExpirationDate(expiresAt)
             .SetClaim(Claims.Private.Issuer, (transaction.Options.Issuer ?? baseUri).AbsoluteUri)
             .SetPresenters(client.ClientId)
@@ -74,8 +98,14 @@ public sealed class UserAccessTokens(
             throw new InvalidOperationException($"The access token could not be generated: {context.Error} {context.ErrorDescription}");
         }
 
+        metrics.AccountTokenIssued(TokenMetrics.StandardPath);
         return new IssuedAccessToken(context.Token, expiresAt);
     }
+
+    /// <summary>What <see cref="ReferenceAccessTokensPerClient"/> would find for this client in the pipeline.</summary>
+    private async ValueTask<bool> ReceivesReferenceTokensAsync(AccountClient client, CancellationToken cancellationToken) =>
+        client.ClientId.Length > 0
+        && await registrations.GetAsync(client.ClientId, cancellationToken) is { ReceivesReferenceAccessTokens: true };
 
     /// <summary>
     /// Checks signature, issuer, type, lifetime and revocation (denylisted <c>jti</c>, revoked subject).

@@ -4,9 +4,10 @@ using Gatehouse.Identity.Connect;
 namespace Gatehouse.Identity.Tests.Infrastructure;
 
 /// <summary>
-/// Counts the grants one node reports on its <c>gatehouse.token.grants</c> counter, by the path that
-/// issued them (the client-credentials fast path or the OpenIddict pipeline). Only that node's meter
-/// is listened to, so nodes running side by side in the test process do not mix.
+/// Counts the tokens one node reports on one counter (by default <c>gatehouse.token.grants</c>; the
+/// account API's is <see cref="TokenMetrics.AccountTokensInstrument"/>), by the path that issued them
+/// (written directly or through the OpenIddict pipeline). Only that node's meter is listened to, so
+/// nodes running side by side in the test process do not mix.
 /// </summary>
 public sealed class GrantCounter : IDisposable
 {
@@ -14,13 +15,13 @@ public sealed class GrantCounter : IDisposable
     private long _fast;
     private long _standard;
 
-    public GrantCounter(IServiceProvider services)
+    public GrantCounter(IServiceProvider services, string instrumentName = TokenMetrics.GrantsInstrument)
     {
         var meters = services.GetRequiredService<IMeterFactory>();
         _ = services.GetRequiredService<TokenMetrics>(); // creates the meter if no request has yet
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Scope == meters && instrument.Meter.Name == TokenMetrics.MeterName)
+            if (instrument.Meter.Scope == meters && instrument.Meter.Name == TokenMetrics.MeterName && instrument.Name == instrumentName)
             {
                 listener.EnableMeasurementEvents(instrument);
             }

@@ -13,6 +13,7 @@ public sealed class StartupValidationTests
     [InlineData("Gatehouse:Tokens:AccessTokenLifetime", "02:00:00", "Gatehouse:Tokens:AccessTokenLifetime")]
     [InlineData("Gatehouse:Tokens:AccessTokenLifetime", "banana", "Gatehouse:Tokens:AccessTokenLifetime")]
     [InlineData("Gatehouse:Tokens:SigningAlgorithm", "HS256", "Gatehouse:Tokens:SigningAlgorithm")]
+    [InlineData("Gatehouse:Tokens:AccountTokensFastPath", "maybe", "Gatehouse:Tokens:AccountTokensFastPath")]
     [InlineData("Gatehouse:Issuer", "not a uri", "Gatehouse:Issuer")]
     [InlineData("Gatehouse:Keys:RotationPeriod", "01:00:00", "Gatehouse:Keys:RotationPeriod")]
     [InlineData("Gatehouse:Keys:CheckInterval", "00:00:00.500", "Gatehouse:Keys:CheckInterval")]

@@ -28,16 +28,9 @@ public sealed class AccountLockout(GatehouseDbContext db, IOptions<GatehouseOpti
         var failures = await db.Database
             .SqlQuery<int>($"UPDATE user_credentials SET \"AccessFailedCount\" = \"AccessFailedCount\" + 1 WHERE \"UserId\" = {user.Id} RETURNING \"AccessFailedCount\" AS \"Value\"")
             .ToListAsync(cancellationToken);
-        if (failures.Count == 0 || failures[0] % Settings.MaxFailedAttempts != 0)
+        if (failures.Count == 0 || WaitAfter(Settings, failures[0]) is not { } wait)
         {
             return null;
-        }
-
-        var lockouts = failures[0] / Settings.MaxFailedAttempts;
-        var wait = Settings.FirstWait * Math.Pow(2, Math.Min(lockouts - 1, 20));
-        if (wait > Settings.MaxWait)
-        {
-            wait = Settings.MaxWait;
         }
 
         var until = time.GetUtcNow() + wait;
@@ -46,6 +39,22 @@ public sealed class AccountLockout(GatehouseDbContext db, IOptions<GatehouseOpti
         user.LockoutEnd = until;
         AccountsLog.LockedOut(logger, user.Id, wait);
         return wait;
+    }
+
+    /// <summary>
+    /// The wait that the <paramref name="failures"/>-th wrong password in a row starts: every
+    /// <see cref="LockoutSettings.MaxFailedAttempts"/>-th one locks, each lockout twice as long as the one
+    /// before, up to the maximum. Null when this failure does not lock.
+    /// </summary>
+    public static TimeSpan? WaitAfter(LockoutSettings settings, long failures)
+    {
+        if (failures <= 0 || failures % settings.MaxFailedAttempts != 0)
+        {
+            return null;
+        }
+
+        var wait = settings.FirstWait * Math.Pow(2, Math.Min(failures / settings.MaxFailedAttempts - 1, 20));
+        return wait > settings.MaxWait ? settings.MaxWait : wait;
     }
 
     public async Task RecordSuccessAsync(GatehouseUser user, CancellationToken cancellationToken)

@@ -9,7 +9,9 @@ namespace Gatehouse.Identity.Accounts;
 
 /// <summary>
 /// Email and password for a token pair. An unknown email, a wrong password and a banned account get the
-/// same answer after the same work (a hash verification); repeated failures lock the account.
+/// same answer after the same work (a hash verification); repeated failures lock the account, and an
+/// address without an account is locked the same way (<see cref="UnknownAddressLockout"/>), so the
+/// lockout does not tell which addresses have accounts either.
 /// </summary>
 public sealed class SignIn(
     GatehouseUserManager users,
@@ -17,6 +19,7 @@ public sealed class SignIn(
     TimeProvider time,
     PasswordVerifier passwords,
     AccountLockout lockout,
+    UnknownAddressLockout unknownAddresses,
     TokenPairs tokens,
     AuditLog audit)
 {
@@ -32,11 +35,13 @@ public sealed class SignIn(
 
     private async Task<(FlowOutcome<GatehouseUser> Outcome, IReadOnlyList<string> Roles)> CheckAsync(SignInRequest request, AccountCall call)
     {
-        var found = await FindAsync(request.Email!, call.CancellationToken);
+        var email = users.NormalizeEmail(request.Email!);
+        var found = await FindAsync(email, call.CancellationToken);
         var user = found?.User;
-        if (user is not null && lockout.Remaining(user) is { } wait)
+        var locked = user is not null ? lockout.Remaining(user) : await unknownAddresses.RemainingAsync(email);
+        if (locked is { } wait)
         {
-            audit.Record(AuditEventTypes.SignInFailed, user.Id, call.ClientId, call.IpAddress, AccountErrors.AccountLocked.Code);
+            audit.Record(AuditEventTypes.SignInFailed, user?.Id, call.ClientId, call.IpAddress, user is null ? "unknown_email_locked" : AccountErrors.AccountLocked.Code);
             call.RetryAfter(wait);
             return (AccountErrors.AccountLocked.Problem(), []);
         }
@@ -46,9 +51,12 @@ public sealed class SignIn(
         {
             var reason = user is null ? "unknown_email" : !verified ? "wrong_password" : "account_" + user.Status.ToString().ToLowerInvariant();
             audit.Record(AuditEventTypes.SignInFailed, user?.Id, call.ClientId, call.IpAddress, reason);
-            if (user is not null && !verified && await lockout.RecordFailureAsync(user, call.CancellationToken) is not null)
+            var lockedNow = user is null
+                ? await unknownAddresses.RecordFailureAsync(email)
+                : !verified ? await lockout.RecordFailureAsync(user, call.CancellationToken) : null;
+            if (lockedNow is not null)
             {
-                audit.Record(AuditEventTypes.Lockout, user.Id, call.ClientId, call.IpAddress);
+                audit.Record(AuditEventTypes.Lockout, user?.Id, call.ClientId, call.IpAddress, user is null ? "unknown_email" : null);
             }
 
             return (AccountErrors.InvalidCredentials.Problem(), []);
@@ -65,9 +73,9 @@ public sealed class SignIn(
     /// their own statements), and this is the hot path of the flow. A timed ban that has run out is
     /// lifted through the user manager, as every other lookup does.
     /// </summary>
-    private async Task<SignInCandidate?> FindAsync(string email, CancellationToken cancellationToken)
+    private async Task<SignInCandidate?> FindAsync(string normalizedEmail, CancellationToken cancellationToken)
     {
-        var found = await UserQueries.ForSignIn(db, users.NormalizeEmail(email), cancellationToken);
+        var found = await UserQueries.ForSignIn(db, normalizedEmail, cancellationToken);
         if (found is not { User: { Status: UserStatus.Banned, BannedUntil: not null } banned } || banned.IsBannedAt(time.GetUtcNow()))
         {
             return found;

@@ -30,6 +30,7 @@ public static class AccountsExtensions
         services.AddScoped<PasswordConfirmation>();
         services.AddSingleton<DummyPasswordHash>();
         services.AddScoped<AccountLockout>();
+        services.AddSingleton<UnknownAddressLockout>();
         services.AddScoped<SessionRevocation>();
         services.AddScoped<Sessions.UserSessions>();
         services.AddScoped<AccountSessions>();

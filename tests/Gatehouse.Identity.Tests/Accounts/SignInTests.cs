@@ -99,6 +99,48 @@ public sealed class SignInTests(GatehouseFixture fixture) : IClassFixture<Gateho
     }
 
     [Fact]
+    public async Task SignIn_ForAnAddressWithoutAccount_IsLockedAfterTheSameFailures_WithTheSameAnswer()
+    {
+        var known = AccountApi.NewEmail();
+        await AccountApi.CreateUserAsync(fixture.App, known, Password);
+        var unknown = AccountApi.NewEmail();
+
+        var answers = new Dictionary<string, (string Body, TimeSpan? RetryAfter)>();
+        foreach (var email in new[] { known, unknown })
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                using var wrong = await _api.PostAsync("/auth/sign-in", new { email, password = "wrong-password-" + i });
+                Assert.Equal("invalid_credentials", await AccountApi.ProblemCodeAsync(wrong, HttpStatusCode.Unauthorized));
+            }
+
+            using var locked = await _api.PostAsync("/auth/sign-in", new { email, password = Password });
+            Assert.Equal("account_locked", await AccountApi.ProblemCodeAsync(locked, HttpStatusCode.Forbidden));
+            answers[email] = (await AccountApi.WithoutTraceIdAsync(locked), locked.Headers.RetryAfter?.Delta);
+        }
+
+        Assert.Equal(answers[known].Body, answers[unknown].Body);
+        Assert.NotNull(answers[unknown].RetryAfter);
+        Assert.InRange(answers[unknown].RetryAfter!.Value.TotalSeconds, answers[known].RetryAfter!.Value.TotalSeconds - 5, answers[known].RetryAfter!.Value.TotalSeconds + 5);
+    }
+
+    [Fact]
+    public async Task SignIn_ForAnUnknownAddress_CountsFailuresOfEveryClient_AndIgnoresLetterCase()
+    {
+        var email = AccountApi.NewEmail();
+        var mobile = new AccountApi(_api.Http, GatehouseApp.MobileAppClient, secret: null);
+        for (var i = 0; i < 5; i++)
+        {
+            var api = i % 2 == 0 ? _api : mobile;
+            using var wrong = await api.PostAsync("/auth/sign-in", new { email = i == 4 ? email.ToUpperInvariant() : email, password = "wrong-password-" + i });
+            Assert.Equal("invalid_credentials", await AccountApi.ProblemCodeAsync(wrong, HttpStatusCode.Unauthorized));
+        }
+
+        using var locked = await mobile.PostAsync("/auth/sign-in", new { email, password = Password });
+        Assert.Equal("account_locked", await AccountApi.ProblemCodeAsync(locked, HttpStatusCode.Forbidden));
+    }
+
+    [Fact]
     public async Task SignIn_IsAudited_WithReasonClientAndUser()
     {
         var email = AccountApi.NewEmail();

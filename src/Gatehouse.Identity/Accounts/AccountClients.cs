@@ -8,11 +8,13 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Gatehouse.Identity.Accounts;
 
 /// <summary>A registered first-party client calling the account API, authenticated if confidential.</summary>
+/// <param name="ReceivesReferenceAccessTokens">Its registration asks for opaque (reference) access tokens, which OpenIddict stores.</param>
 public sealed record AccountClient(
     string ClientId,
     IReadOnlyCollection<string> Scopes,
     IReadOnlyCollection<string> Audiences,
-    TimeSpan AccessTokenLifetime);
+    TimeSpan AccessTokenLifetime,
+    bool ReceivesReferenceAccessTokens = false);
 
 /// <summary>
 /// Who is calling the account API. Every call names its client in the <c>X-Client-Id</c> header;
@@ -67,7 +69,7 @@ public sealed class AccountClients(
         var scopes = registration.AllowedScopes.Where(scope => !AdminScopes.IsAdminScope(scope)).ToArray();
         var audiences = await scopeResources.GetResourcesAsync([.. scopes], cancellationToken);
         return new AccountClient(clientId, scopes, audiences,
-            registration.AccessTokenLifetime ?? options.Value.Tokens.AccessTokenLifetime);
+            registration.AccessTokenLifetime ?? options.Value.Tokens.AccessTokenLifetime, registration.ReceivesReferenceAccessTokens);
     }
 
     private async ValueTask<bool> IsRightSecretAsync(CachedClient registration, string secret, CancellationToken cancellationToken)

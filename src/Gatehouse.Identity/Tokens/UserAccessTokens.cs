@@ -27,7 +27,6 @@ public sealed class UserAccessTokens(
     IOpenIddictServerFactory factory,
     IOpenIddictServerDispatcher dispatcher,
     AccountTokensFastPathState fastPath,
-    ClientRegistrationCache registrations,
     TokenMetrics metrics,
     TimeProvider time)
 {
@@ -44,7 +43,7 @@ public sealed class UserAccessTokens(
             issuedAt = notBefore.Value;
         }
 
-        if (fastPath.Settings is { } settings && !await ReceivesReferenceTokensAsync(client, cancellationToken))
+        if (fastPath.Settings is { } settings && !client.ReceivesReferenceAccessTokens)
         {
             var token = settings.Writer.WriteForUser(
                 settings.Issuer ?? baseUri.AbsoluteUri, issuedAt, client.AccessTokenLifetime, client.Audiences, client.Scopes,
@@ -101,11 +100,6 @@ public sealed class UserAccessTokens(
         metrics.AccountTokenIssued(TokenMetrics.StandardPath);
         return new IssuedAccessToken(context.Token, expiresAt);
     }
-
-    /// <summary>What <see cref="ReferenceAccessTokensPerClient"/> would find for this client in the pipeline.</summary>
-    private async ValueTask<bool> ReceivesReferenceTokensAsync(AccountClient client, CancellationToken cancellationToken) =>
-        client.ClientId.Length > 0
-        && await registrations.GetAsync(client.ClientId, cancellationToken) is { ReceivesReferenceAccessTokens: true };
 
     /// <summary>
     /// Checks signature, issuer, type, lifetime and revocation (denylisted <c>jti</c>, revoked subject).
